@@ -1,0 +1,96 @@
+// swift-tools-version:6.2
+import PackageDescription
+
+/// One set of settings for every target: Swift 6 language mode (strict concurrency) plus upcoming features.
+let swiftSettings: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("MemberImportVisibility"),
+    .enableUpcomingFeature("InternalImportsByDefault"),
+]
+
+let package = Package(
+    name: "sde-broker",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "sde-broker", targets: ["SDEBroker"])
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-crypto.git", "3.12.0"..<"5.0.0"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.6.0"),
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.81.0"),
+        .package(url: "https://github.com/jpsim/Yams.git", from: "6.0.0"),
+        .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.0"),
+    ],
+    targets: [
+        // Pure targets: no I/O, testable without a database.
+        .target(
+            name: "SDECommon",
+            dependencies: [.product(name: "Crypto", package: "swift-crypto")],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "SDEPolicy",
+            dependencies: [
+                "SDECommon",
+                "SDEDisclosure",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Yams", package: "Yams"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "SDEAudit",
+            dependencies: ["SDECommon", .product(name: "Crypto", package: "swift-crypto")],
+            swiftSettings: swiftSettings
+        ),
+        // GLPK, the linear-programming solver behind the attacker audit (Debian: libglpk-dev).
+        .systemLibrary(name: "CGLPK", providers: [.apt(["libglpk-dev"])]),
+        .target(
+            name: "SDEDisclosure",
+            dependencies: ["SDECommon", "CGLPK"],
+            swiftSettings: swiftSettings
+        ),
+        // Extract files: CSV, NHS numbers, pseudonyms, synthetic data (file I/O, no database).
+        .target(
+            name: "SDEExtracts",
+            dependencies: ["SDECommon", .product(name: "Crypto", package: "swift-crypto")],
+            swiftSettings: swiftSettings
+        ),
+        // The only target that talks to PostgreSQL.
+        .target(
+            name: "SDEStore",
+            dependencies: [
+                "SDECommon",
+                "SDEExtracts",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "SDEBroker",
+            dependencies: [
+                "SDECommon",
+                "SDEExtracts",
+                "SDEPolicy",
+                "SDEStore",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(name: "SDECommonTests", dependencies: ["SDECommon"], swiftSettings: swiftSettings),
+        .testTarget(name: "SDEPolicyTests", dependencies: ["SDEPolicy"], swiftSettings: swiftSettings),
+        .testTarget(name: "SDEAuditTests", dependencies: ["SDEAudit"], swiftSettings: swiftSettings),
+        .testTarget(name: "SDEDisclosureTests", dependencies: ["SDEDisclosure"], swiftSettings: swiftSettings),
+        .testTarget(name: "SDEExtractsTests", dependencies: ["SDEExtracts"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "SDEStoreTests",
+            dependencies: ["SDEStore", "SDEExtracts", .product(name: "PostgresNIO", package: "postgres-nio")],
+            swiftSettings: swiftSettings
+        ),
+    ]
+)

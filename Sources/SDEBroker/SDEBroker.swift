@@ -1,0 +1,11 @@
+import ArgumentParser
+
+@main
+struct SDEBroker: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "sde-broker",
+        abstract: "Secure data environment query broker.",
+        subcommands: [
+        ]
+    )
+}
