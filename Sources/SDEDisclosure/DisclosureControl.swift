@@ -1,0 +1,117 @@
+/// Statistical disclosure control of one table under one profile (DESIGN section 7): primary rules, the differencing
+/// guard, secondary suppression and the attacker audit. Pure: no I/O, no shared state.
+///
+/// ```swift
+/// let control = DisclosureControl(rules: DisclosureRules())
+/// let protected = try control.protect(table, priorCells: ledgerCells)
+/// protected.rows[0].cells[0]   // e.g. .rounded(.integer(45)) or .suppressed(.threshold)
+/// protected.summary            // released, rounded, suppressed by rule
+/// ```
+///
+/// Released values:
+/// - persons and events counts are rounded to the nearest multiple of `roundingBase`, halves up, and carry status
+///   `rounded` whenever the base exceeds 1, even when the count was already a multiple (so the status never tells
+///   an exact count from a rounded one); a true zero (released when zeros are not disclosive) is `released` as 0;
+/// - magnitude totals are rounded to the nearest whole unit (status `rounded`; a zero total is `released`). This
+///   only tidies the figure: protecting magnitudes is the job of the dominance and p% rules and of secondary
+///   suppression;
+/// - means and medians, and rates (numerator / denominator as a proportion), are `released` as computed.
+///
+/// Persons, events, magnitudes and rates (numerator and denominator) are additive, so their suppression patterns go
+/// through secondary suppression and the ``AuditReport`` criterion; means and medians are not and have primary rules only.
+/// A table whose audit still fails after repair is refused with ``DisclosureError/auditFailed(_:)``.
+public struct DisclosureControl: Sendable {
+    /// The profile's rules.
+    public let rules: DisclosureRules
+
+    /// Disclosure control under `rules`.
+    public init(rules: DisclosureRules) {
+        self.rules = rules
+    }
+
+    /// Protects `table`: every cell gets a status, sensitive cells and enough partners are suppressed, and the
+    /// suppression pattern passes the attacker audit. `priorCells` are the ledger's earlier releases of the same vetted
+    /// query over nested date windows (see ``differencingSuppressions(_:priorCells:)``).
+    public func protect(_ table: StatisticsTable, priorCells: [PriorCell] = []) throws(DisclosureError) -> ProtectedTable {
+        try rules.validate()
+        let structure = try TableStructure(validating: table, rules: rules)
+        var ruleOf = primaryRules(table)
+        for position in differencingSuppressions(table, structure, priorCells) where ruleOf[position.measure][position.row] == nil {
+            ruleOf[position.measure][position.row] = .differencing
+        }
+        var audited: [AuditedCell] = []
+        for measure in table.measures.indices {
+            let components = AdditiveComponent.components(of: table, measure: measure, rules: rules)
+            guard !components.isEmpty else { continue }
+            var suppressed = ruleOf[measure].map { $0 != nil }
+            guard let cells = try SecondarySuppression(structure: structure, components: components).protect(&suppressed) else {
+                throw .auditFailed("measure \(table.measures[measure].name): suppressed cells stay recomputable from the table's totals")
+            }
+            for row in suppressed.indices where suppressed[row] && ruleOf[measure][row] == nil { ruleOf[measure][row] = .secondary }
+            audited += cells
+        }
+        let rows = table.rows.enumerated().map { r, row in
+            ProtectedRow(
+                dimensions: row.dimensions,
+                cells: row.cells.enumerated().map { m, statistic in ruleOf[m][r].map(ProtectedCell.suppressed) ?? release(statistic) })
+        }
+        return ProtectedTable(
+            rules: rules, dimensions: table.dimensions, measures: table.measures, rows: rows, summary: DisclosureSummary(rows: rows),
+            audit: AuditReport(cells: audited.sorted { ($0.position, $0.component.rawValue) < ($1.position, $1.component.rawValue) }))
+    }
+
+    /// The primary rule of every cell that fires one (threshold, zero, dominance, p%), before differencing and
+    /// secondary suppression.
+    public func primarySuppressions(_ table: StatisticsTable) throws(DisclosureError) -> [CellPosition: SuppressionRule] {
+        try rules.validate()
+        _ = try TableStructure(validating: table, rules: rules)
+        var result: [CellPosition: SuppressionRule] = [:]
+        for (m, rules) in primaryRules(table).enumerated() {
+            for (r, rule) in rules.enumerated() { if let rule { result[CellPosition(row: r, measure: m)] = rule } }
+        }
+        return result
+    }
+
+    /// The attacker audit of an arbitrary suppression pattern, for example to show that a pattern without secondary
+    /// suppression is unsafe. `suppressed` must contain every primary suppression (a released sensitive cell is not a
+    /// pattern this engine could produce); cells of means and medians are not audited.
+    public func audit(_ table: StatisticsTable, suppressed: Set<CellPosition>) throws(DisclosureError) -> AuditReport {
+        try rules.validate()
+        let structure = try TableStructure(validating: table, rules: rules)
+        for position in suppressed where !table.rows.indices.contains(position.row) || !table.measures.indices.contains(position.measure) {
+            throw .invalidTable("\(position) is not a cell of the table")
+        }
+        let primary = primaryRules(table)
+        var audited: [AuditedCell] = []
+        for measure in table.measures.indices {
+            let flags = table.rows.indices.map { suppressed.contains(CellPosition(row: $0, measure: measure)) }
+            if let row = flags.indices.first(where: { primary[measure][$0] != nil && !flags[$0] }) {
+                throw .invalidTable("the pattern releases row \(row) of \(table.measures[measure].name), which a primary rule suppresses")
+            }
+            for component in AdditiveComponent.components(of: table, measure: measure, rules: rules) {
+                audited += try component.audit(structure: structure, suppressed: flags)
+            }
+        }
+        return AuditReport(cells: audited.sorted { ($0.position, $0.component.rawValue) < ($1.position, $1.component.rawValue) })
+    }
+
+    /// Primary rule per measure, per row.
+    private func primaryRules(_ table: StatisticsTable) -> [[SuppressionRule?]] {
+        table.measures.indices.map { m in table.rows.map { rules.primaryRule(for: $0.cells[m]) } }
+    }
+
+    /// The released form of a cell that no rule suppressed.
+    private func release(_ statistic: CellStatistic) -> ProtectedCell {
+        switch statistic {
+        case .persons(let count), .events(let count, _):
+            if count == 0 { return .released(.integer(0)) }
+            return rules.roundingBase > 1 ? .rounded(.integer(rules.roundedCount(count))) : .released(.integer(count))
+        case .sum(let magnitude):
+            return magnitude.total == 0 ? .released(.integer(0)) : .rounded(.integer(Int(magnitude.total.rounded())))
+        case .mean(let value, _), .median(let value, _):
+            return .released(.real(value))
+        case .rate(let numerator, let denominator):
+            return .released(.real(Double(numerator) / Double(denominator)))
+        }
+    }
+}

@@ -1,0 +1,180 @@
+/// One dimension of a statistics table, such as `sex`, `quarter` or `la_code`.
+///
+/// A `nil` value of the dimension in a row marks a total over it. Whether the dimension partitions persons decides
+/// how distinct-person counts add up over it: exactly (`total = sum of children`) when every person falls in
+/// exactly one of its values (sex, age band, local authority), and only as inequalities
+/// (`each child <= total <= sum of children`) when one person can fall in several (quarter, event type).
+/// Event counts and magnitude sums add up exactly over every dimension, because `GROUP BY` puts each record in
+/// exactly one cell.
+///
+/// A dimension with a `parent` is the child level of a hierarchy: `la_code` with parent `region`. A row with a
+/// child value must carry its parent's value too; a row with `la_code` nil and a region is that region's total.
+public struct TableDimension: Sendable, Hashable {
+    /// The dimension's name, as in the vetted query.
+    public var name: String
+    /// Whether every person falls in exactly one value of this dimension (so person counts add up exactly).
+    public var partitionsPersons: Bool
+    /// The name of the coarser dimension this one nests in (`region` for `la_code`), or `nil`.
+    public var parent: String?
+
+    /// Creates a dimension.
+    public init(name: String, partitionsPersons: Bool, parent: String? = nil) {
+        self.name = name
+        self.partitionsPersons = partitionsPersons
+        self.parent = parent
+    }
+}
+
+/// What a measure reports; it decides which disclosure rules apply to its cells.
+public enum MeasureKind: String, Sendable, Hashable, CaseIterable {
+    /// Distinct persons.
+    case persons
+    /// Number of records (events), with the distinct persons behind them.
+    case events
+    /// Total of a magnitude (hours, costs, days) with its largest per-person contributions.
+    case sum
+    /// Mean of a person-level value.
+    case mean
+    /// Median of a person-level value.
+    case median
+    /// Numerator persons over denominator persons.
+    case rate
+}
+
+/// One measure (output column) of a statistics table.
+public struct TableMeasure: Sendable, Hashable {
+    /// The measure's name, as in the vetted query.
+    public var name: String
+    /// What the measure reports.
+    public var kind: MeasureKind
+
+    /// Creates a measure.
+    public init(name: String, kind: MeasureKind) {
+        self.name = name
+        self.kind = kind
+    }
+}
+
+/// The true statistics of a magnitude cell, as the compiled SQL returns them.
+public struct MagnitudeStatistic: Sendable, Hashable {
+    /// The cell total (sum of all contributions), at least 0.
+    public var total: Double
+    /// Distinct persons contributing to the total.
+    public var persons: Int
+    /// The largest per-person contributions, largest first: at least `min(persons, max(2, dominanceN))` of them.
+    public var largest: [Double]
+
+    /// Creates a magnitude statistic.
+    public init(total: Double, persons: Int, largest: [Double]) {
+        self.total = total
+        self.persons = persons
+        self.largest = largest
+    }
+}
+
+/// The true statistic of one cell of one measure, before disclosure control.
+public enum CellStatistic: Sendable, Hashable {
+    /// Distinct persons.
+    case persons(Int)
+    /// Number of records and the distinct persons behind them.
+    case events(count: Int, persons: Int)
+    /// A magnitude total with its contributors.
+    case sum(MagnitudeStatistic)
+    /// A mean and the distinct persons behind it.
+    case mean(value: Double, persons: Int)
+    /// A median and the distinct persons behind it.
+    case median(value: Double, persons: Int)
+    /// Numerator persons among denominator persons.
+    case rate(numerator: Int, denominator: Int)
+
+    /// The measure kind this statistic belongs to.
+    public var kind: MeasureKind {
+        switch self {
+        case .persons: .persons
+        case .events: .events
+        case .sum: .sum
+        case .mean: .mean
+        case .median: .median
+        case .rate: .rate
+        }
+    }
+
+    /// The distinct persons the cell describes (for a rate, its denominator), as the release ledger records them.
+    public var persons: Int {
+        switch self {
+        case .persons(let n): n
+        case .events(_, let persons): persons
+        case .sum(let m): m.persons
+        case .mean(_, let persons), .median(_, let persons): persons
+        case .rate(_, let denominator): denominator
+        }
+    }
+
+    /// A rate's numerator persons; `nil` for every other statistic.
+    public var numeratorPersons: Int? {
+        if case .rate(let numerator, _) = self { numerator } else { nil }
+    }
+}
+
+/// One row of a statistics table: a cell (or margin) of the dimensions with one statistic per measure.
+public struct StatisticsRow: Sendable, Hashable {
+    /// One value per table dimension, in the table's order; `nil` is the total over that dimension.
+    public var dimensions: [String?]
+    /// One statistic per table measure, in the table's order.
+    public var cells: [CellStatistic]
+
+    /// Creates a row.
+    public init(dimensions: [String?], cells: [CellStatistic]) {
+        self.dimensions = dimensions
+        self.cells = cells
+    }
+}
+
+/// The true per-cell statistics of a vetted query, margins included: the input of disclosure control.
+///
+/// ```swift
+/// let table = StatisticsTable(
+///     dimensions: [TableDimension(name: "sex", partitionsPersons: true)],
+///     measures: [TableMeasure(name: "persons", kind: .persons)],
+///     rows: [
+///         StatisticsRow(dimensions: ["F"], cells: [.persons(40)]),
+///         StatisticsRow(dimensions: ["M"], cells: [.persons(3)]),
+///         StatisticsRow(dimensions: [nil], cells: [.persons(43)]),
+///     ])
+/// let protected = try DisclosureControl(rules: DisclosureRules()).protect(table)
+/// ```
+public struct StatisticsTable: Sendable, Hashable {
+    /// The dimensions, in column order.
+    public var dimensions: [TableDimension]
+    /// The measures, in column order.
+    public var measures: [TableMeasure]
+    /// Every cell of the table, margins included; no two rows have the same dimension values.
+    public var rows: [StatisticsRow]
+
+    /// Creates a table.
+    public init(dimensions: [TableDimension], measures: [TableMeasure], rows: [StatisticsRow]) {
+        self.dimensions = dimensions
+        self.measures = measures
+        self.rows = rows
+    }
+}
+
+/// The position of one output cell: a row of the table and one of its measures.
+public struct CellPosition: Sendable, Hashable, Comparable, CustomStringConvertible {
+    /// Index into the table's rows.
+    public var row: Int
+    /// Index into the table's measures.
+    public var measure: Int
+
+    /// Creates a position.
+    public init(row: Int, measure: Int) {
+        self.row = row
+        self.measure = measure
+    }
+
+    /// `row R measure M`.
+    public var description: String { "row \(row) measure \(measure)" }
+
+    /// Orders by row, then measure.
+    public static func < (lhs: CellPosition, rhs: CellPosition) -> Bool { (lhs.row, lhs.measure) < (rhs.row, rhs.measure) }
+}
