@@ -1,0 +1,76 @@
+import Foundation
+
+/// Reads a policy directory from disk (the only file I/O in policy loading).
+public enum PolicyDirectory {
+    /// The policy files under `directory`: top-level `*.yaml`/`*.yml` files and those in `projects/` and `queries/`,
+    /// named relative to `directory`. Hidden files and other files (such as `README.md`) are skipped. At most
+    /// ``PolicyLimits/maxFileBytes`` + 1 bytes are read from each, so an oversized file is reported, not loaded.
+    public static func files(at directory: String) throws(PolicyError) -> [PolicySourceFile] {
+        var files: [PolicySourceFile] = []
+        for name in try entries(directory) {
+            let path = directory + "/" + name
+            if isDirectory(path) {
+                guard name == PolicySet.projectsDirectory || name == PolicySet.queriesDirectory else { continue }
+                for inner in try entries(path) where isYAML(inner) && !isDirectory(path + "/" + inner) {
+                    files.append(PolicySourceFile(path: name + "/" + inner, bytes: try read(path + "/" + inner)))
+                }
+            } else if isYAML(name) {
+                files.append(PolicySourceFile(path: name, bytes: try read(path)))
+            }
+        }
+        guard files.count <= PolicyLimits.maxFiles else {
+            throw .invalidPolicy([PolicyDiagnostic(file: directory, line: 1, message: "more than \(PolicyLimits.maxFiles) policy files")])
+        }
+        return files
+    }
+
+    /// Loads and validates the policy set in `directory`; diagnostics name files as `directory/relative-path`.
+    public static func load(at directory: String, reference: ReferenceCodes) throws(PolicyError) -> PolicySet {
+        let sources = try files(at: directory)
+        do {
+            return try PolicySet.load(sources, reference: reference)
+        } catch {
+            let prefix = directory.hasSuffix("/") ? directory : directory + "/"
+            throw .invalidPolicy(error.diagnostics.map { PolicyDiagnostic(file: prefix + $0.file, line: $0.line, message: $0.message) })
+        }
+    }
+
+    /// Reads the local authority reference list (`Sql/local_authorities.csv`).
+    public static func referenceCodes(csvAt path: String) throws(PolicyError) -> ReferenceCodes {
+        let bytes = try read(path, limit: 4 << 20)
+        guard let text = String(validating: bytes, as: UTF8.self) else { throw .unreadable(path, "not UTF-8 text") }
+        do {
+            return try ReferenceCodes(localAuthoritiesCSV: text)
+        } catch let error as PolicyError {
+            throw .unreadable(path, error.message)
+        } catch {
+            throw .unreadable(path, "\(error)")
+        }
+    }
+
+    /// At most `limit` + 1 bytes of the file at `path`.
+    static func read(_ path: String, limit: Int = PolicyLimits.maxFileBytes) throws(PolicyError) -> [UInt8] {
+        guard let handle = FileHandle(forReadingAtPath: path) else { throw .unreadable(path, "cannot open file") }
+        defer { try? handle.close() }
+        do {
+            return Array(try handle.read(upToCount: limit + 1) ?? Data())
+        } catch {
+            throw .unreadable(path, "cannot read file: \(error.localizedDescription)")
+        }
+    }
+
+    private static func entries(_ directory: String) throws(PolicyError) -> [String] {
+        do {
+            return try FileManager.default.contentsOfDirectory(atPath: directory).filter { !$0.hasPrefix(".") }.sorted()
+        } catch {
+            throw .unreadable(directory, "cannot list directory")
+        }
+    }
+
+    private static func isDirectory(_ path: String) -> Bool {
+        var isDirectory: ObjCBool = false
+        return FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) && isDirectory.boolValue
+    }
+
+    private static func isYAML(_ name: String) -> Bool { name.hasSuffix(".yaml") || name.hasSuffix(".yml") }
+}

@@ -1,0 +1,88 @@
+/// One problem found in a policy file, located by file and line (`file:line: message`).
+public struct PolicyDiagnostic: Sendable, Hashable, CustomStringConvertible {
+    /// The file, as given to the loader (relative to the policy directory, or prefixed with it by ``PolicyDirectory``).
+    public var file: String
+    /// The 1-based line the problem is on (1 when the whole file is at fault).
+    public var line: Int
+    /// What is wrong, written for the person who edits the file.
+    public var message: String
+
+    /// Creates a diagnostic.
+    public init(file: String, line: Int, message: String) {
+        self.file = file
+        self.line = line
+        self.message = message
+    }
+
+    /// `file:line: message`.
+    public var description: String { "\(file):\(line): \(message)" }
+}
+
+/// An error from loading, checking or signing policy files.
+///
+/// Loading reports every problem at once: ``diagnostics`` holds one entry per problem, each `file:line: message`.
+public struct PolicyError: Error, Sendable, CustomStringConvertible {
+    private enum Code: Sendable {
+        case invalidPolicy
+        case unreadable
+        case keyFile
+        case signing
+    }
+
+    private let code: Code
+    /// A one-line summary.
+    public let message: String
+    /// Every located problem (for an invalid policy set; empty for other errors).
+    public let diagnostics: [PolicyDiagnostic]
+
+    private init(_ code: Code, _ message: String, diagnostics: [PolicyDiagnostic] = []) {
+        self.code = code
+        self.message = message
+        self.diagnostics = diagnostics
+    }
+
+    /// The policy files are invalid; `diagnostics` says where and why.
+    public static func invalidPolicy(_ diagnostics: [PolicyDiagnostic]) -> PolicyError {
+        let noun = diagnostics.count == 1 ? "error" : "errors"
+        return PolicyError(.invalidPolicy, "policy set is invalid: \(diagnostics.count) \(noun)", diagnostics: diagnostics)
+    }
+
+    /// A file or directory could not be read or written.
+    public static func unreadable(_ path: String, _ reason: String) -> PolicyError {
+        PolicyError(.unreadable, "\(path): \(reason)")
+    }
+
+    /// A private key file is missing, malformed or would be overwritten.
+    public static func keyFile(_ path: String, _ reason: String) -> PolicyError {
+        PolicyError(.keyFile, "\(path): \(reason)")
+    }
+
+    /// A policy file cannot be signed (wrong signer, wrong key, unsignable file).
+    public static func signing(_ reason: String) -> PolicyError {
+        PolicyError(.signing, reason)
+    }
+
+    /// True when this error describes an invalid policy set (see ``diagnostics``).
+    public var isInvalidPolicy: Bool { code == .invalidPolicy }
+
+    /// The summary followed by every diagnostic, one per line.
+    public var description: String {
+        ([message] + diagnostics.map(\.description)).joined(separator: "\n")
+    }
+}
+
+/// Collects diagnostics while a policy set is loaded (one per load; not shared across tasks).
+final class DiagnosticLog {
+    private(set) var items: [PolicyDiagnostic] = []
+
+    func error(_ file: String, _ line: Int, _ message: String) {
+        items.append(PolicyDiagnostic(file: file, line: line, message: message))
+    }
+
+    var isEmpty: Bool { items.isEmpty }
+
+    /// Diagnostics ordered by file, then line, then message.
+    var sorted: [PolicyDiagnostic] {
+        items.sorted { ($0.file, $0.line, $0.message) < ($1.file, $1.line, $1.message) }
+    }
+}

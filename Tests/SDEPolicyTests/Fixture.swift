@@ -1,0 +1,318 @@
+import Foundation
+import SDECommon
+import SDEPolicy
+import Testing
+
+/// A small, complete policy set as YAML text, signed on demand with a key generated for this test run.
+struct Fixture: Sendable {
+    static let key = SigningKey()
+    static let otherKey = SigningKey()
+    static let reference = ReferenceCodes(regionOfLocalAuthority: ["E06000001": "E12000001", "E06000002": "E12000001", "E09000001": "E12000007"])
+    /// The day decisions are taken on in tests.
+    static let today = CivilDate(year: 2026, month: 6, day: 15)!
+    static let signingDate = CivilDate(year: 2026, month: 1, day: 2)!
+
+    var files: [String: String]
+    /// Signed files (projects and queries) left unsigned.
+    var unsigned: Set<String> = []
+    /// Edits applied after signing: (path, old, new).
+    var tampering: [(path: String, old: String, new: String)] = []
+
+    /// Replaces the first `old` in `path` with `new` (before signing).
+    mutating func edit(_ path: String, _ old: String, _ new: String) {
+        guard let text = files[path], let range = text.range(of: old) else {
+            Issue.record("fixture edit: '\(old)' not found in \(path)")
+            return
+        }
+        files[path] = text.replacingCharacters(in: range, with: new)
+    }
+
+    /// The files as they would be on disk: signed (unless listed in `unsigned`), then tampered with.
+    func signedFiles() throws -> [String: String] {
+        let signer = User.igOfficer
+        var result: [String: String] = [:]
+        for (path, text) in files {
+            let signable = path.hasPrefix("projects/") || path.hasPrefix("queries/")
+            result[path] =
+                signable && !unsigned.contains(path)
+                ? try PolicySigning.sign(text: text, file: path, key: Fixture.key, signer: signer, date: Fixture.signingDate) : text
+        }
+        for edit in tampering {
+            guard let text = result[edit.path], let range = text.range(of: edit.old) else {
+                Issue.record("fixture tampering: '\(edit.old)' not found in \(edit.path)")
+                continue
+            }
+            result[edit.path] = text.replacingCharacters(in: range, with: edit.new)
+        }
+        return result
+    }
+
+    func sources() throws -> [PolicySourceFile] {
+        try signedFiles().map { PolicySourceFile(path: $0.key, bytes: Array($0.value.utf8)) }
+    }
+
+    func load() throws -> PolicySet {
+        try PolicySet.load(sources(), reference: Fixture.reference)
+    }
+
+    /// The diagnostics of a set that must fail to load.
+    func diagnostics() throws -> [PolicyDiagnostic] {
+        do {
+            _ = try load()
+            Issue.record("expected the policy set to be invalid")
+            return []
+        } catch let error as PolicyError {
+            return error.diagnostics
+        }
+    }
+
+    /// The 1-based line of the first occurrence of `text` in `path` (after edits, before signing).
+    func line(of text: String, in path: String) -> Int {
+        guard let file = files[path], let range = file.range(of: text) else {
+            Issue.record("'\(text)' not found in \(path)")
+            return 0
+        }
+        return file[..<range.lowerBound].filter { $0 == "\n" }.count + 1
+    }
+
+    static var standard: Fixture {
+        Fixture(files: [
+            "users.yaml": """
+            organisations:
+              - {id: sde, name: Secure data environment}
+              - {id: uni, name: A university}
+              - {id: cqc, name: Care Quality Commission}
+              - {id: oflog, name: Office for Local Government}
+            users:
+              - id: res
+                name: Rae Searcher
+                organisation: uni
+                roles: [researcher]
+                active: true
+                training_expires: 2027-01-31
+              - id: res2
+                name: Second Researcher
+                organisation: uni
+                roles: [researcher]
+                active: true
+                training_expires: 2027-01-31
+              - id: ig
+                name: Ida Governance
+                organisation: sde
+                roles: [ig_officer]
+                active: true
+                public_key: \(key.publicKeyHex)
+              - id: ig-old
+                name: Former Officer
+                organisation: sde
+                roles: [ig_officer]
+                active: false
+                public_key: \(otherKey.publicKeyHex)
+              - id: reg
+                name: Reggie Lator
+                organisation: cqc
+                roles: [regulator]
+                active: true
+              - id: reg2
+                name: Olive Flog
+                organisation: oflog
+                roles: [regulator]
+                active: true
+              - id: op
+                name: Opal Rator
+                organisation: sde
+                roles: [operator]
+                active: true
+
+            """,
+            "disclosure-profiles.yaml": """
+            profiles:
+              - id: standard
+                description: Research outputs.
+                threshold: 10
+                rounding_base: 5
+                dominance_n: 2
+                dominance_k: 0.90
+                p_percent: 0.10
+                min_persons_for_mean: 10
+                zeros_disclosive: false
+              - id: publication
+                description: Publications.
+                threshold: 10
+                rounding_base: 5
+                dominance_n: 2
+                dominance_k: 0.90
+                p_percent: 0.10
+                min_persons_for_mean: 10
+                zeros_disclosive: true
+
+            """,
+            "datasets.yaml": """
+            datasets:
+              - id: waits
+                title: Requests and waits
+                description: One row per request.
+                view: datasets.request_waits
+                person_key: person_id
+                period_column: period_date
+                coverage: {from: 2022Q2, to: 2025Q1}
+                dimensions:
+                  - name: la_code
+                    description: Local authority.
+                    type: code_list
+                    values: local_authorities
+                    parent: region_code
+                    partitions_persons: true
+                  - name: region_code
+                    description: Region.
+                    type: code_list
+                    values: regions
+                    partitions_persons: true
+                  - name: quarter
+                    description: Quarter of request.
+                    type: quarter
+                    partitions_persons: false
+                  - name: age_band
+                    description: Age band.
+                    type: age_band
+                    values: ['18-64', '65-74', '75+']
+                    partitions_persons: true
+                  - name: support_reason
+                    description: Support reason.
+                    type: enumeration
+                    values: [physical_support, memory_cognition, mental_health]
+                    partitions_persons: false
+                flags:
+                  - name: assessed
+                    description: Assessed.
+                magnitudes:
+                  - name: days_to_assessment
+                    description: Days waited.
+                    unit: days
+                measures:
+                  - name: persons
+                    description: People.
+                    kind: persons
+                  - name: requests
+                    description: Requests.
+                    kind: events
+                  - name: assessed_rate
+                    description: Share assessed.
+                    kind: rate
+                    numerator: assessed
+                  - name: median_days
+                    description: Median days.
+                    kind: median
+                    column: days_to_assessment
+              - id: discharges
+                title: Discharges
+                description: One row per discharge.
+                view: datasets.hospital_discharges
+                person_key: person_id
+                period_column: period_date
+                coverage: {from: 2022Q2, to: 2025Q1}
+                dimensions:
+                  - name: la_code
+                    description: Local authority.
+                    type: code_list
+                    values: local_authorities
+                    partitions_persons: true
+                flags:
+                  - name: reablement
+                    description: Reablement within 7 days.
+                  - name: at_home
+                    description: At home 91 days later.
+                measures:
+                  - name: persons
+                    description: People.
+                    kind: persons
+                  - name: at_home_rate
+                    description: At home among reabled.
+                    kind: rate
+                    numerator: at_home
+                    denominator: reablement
+
+            """,
+            "queries/q1.yaml": """
+            # Waits by local authority and quarter.
+            id: q1
+            title: Waits by LA
+            description: Median wait by local authority and quarter.
+            dataset: waits
+            dimensions: [la_code, quarter]
+            measures: [persons, median_days]
+            filters:
+              - flag: assessed
+                equals: true
+            parameters:
+              - name: from
+                description: First quarter.
+                type: quarter
+                bound: from
+                required: true
+              - name: to
+                description: Last quarter.
+                type: quarter
+                bound: to
+                required: true
+              - name: reason
+                description: One support reason.
+                type: enumeration
+                dimension: support_reason
+                required: false
+              - name: la
+                description: One local authority.
+                type: enumeration
+                dimension: la_code
+                required: false
+
+            """,
+            "queries/q2.yaml": """
+            id: q2
+            title: Reablement outcomes
+            description: At home 91 days after reablement, by local authority.
+            dataset: discharges
+            dimensions: [la_code]
+            measures: [persons, at_home_rate]
+
+            """,
+            "projects/p1.yaml": """
+            # A current, approved project.
+            id: p1
+            title: Waits study
+            purpose: Study waits.
+            lawful_basis: Public task; research.
+            status: approved
+            members: [res]
+            datasets: [waits]
+            queries: [q1]
+            disclosure:
+              profile: standard
+              overrides:
+                threshold: 20
+            start: 2026-01-01
+            expiry: 2026-12-31
+            data_window: {from: 2023Q1, to: 2024Q4}
+
+            """,
+            "releases.yaml": """
+            releases:
+              - id: r1
+                title: Waits for CQC
+                description: Waits by LA.
+                query: q1
+                parameters: {from: 2024Q1, to: 2024Q4}
+                audience: [cqc]
+                profile: publication
+
+            """,
+        ])
+    }
+}
+
+extension User {
+    /// The fixture's IG officer, who signs fixture files.
+    static let igOfficer = User(
+        id: "ig", name: "Ida Governance", organisation: "sde", roles: [.igOfficer], active: true, trainingExpires: nil,
+        publicKey: Hex.decode(Fixture.key.publicKeyHex))
+}
