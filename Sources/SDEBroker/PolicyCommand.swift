@@ -45,8 +45,8 @@ struct PolicyCommand: ParsableCommand {
 
         func run() throws {
             let now = try PolicyCommand.day(today)
+            let reference = try referenceCodes(csvAt: localAuthorities)
             do {
-                let reference = try PolicyDirectory.referenceCodes(csvAt: localAuthorities)
                 let policy = try PolicyDirectory.load(at: options.directory, reference: reference)
                 print("policy set \(options.directory) is valid")
                 print(policy.summary(now: now))

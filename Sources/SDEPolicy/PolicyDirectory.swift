@@ -35,19 +35,6 @@ public enum PolicyDirectory {
         }
     }
 
-    /// Reads the local authority reference list (`Sql/local_authorities.csv`).
-    public static func referenceCodes(csvAt path: String) throws(PolicyError) -> ReferenceCodes {
-        let bytes = try read(path, limit: 4 << 20)
-        guard let text = String(validating: bytes, as: UTF8.self) else { throw .unreadable(path, "not UTF-8 text") }
-        do {
-            return try ReferenceCodes(localAuthoritiesCSV: text)
-        } catch let error as PolicyError {
-            throw .unreadable(path, error.message)
-        } catch {
-            throw .unreadable(path, "\(error)")
-        }
-    }
-
     /// At most `limit` + 1 bytes of the file at `path`.
     static func read(_ path: String, limit: Int = PolicyLimits.maxFileBytes) throws(PolicyError) -> [UInt8] {
         guard let handle = FileHandle(forReadingAtPath: path) else { throw .unreadable(path, "cannot open file") }

@@ -1,9 +1,9 @@
 /// The reference code lists that dimensions name symbolically (`values: local_authorities`), supplied to the loader.
 ///
-/// The broker loads them from `Sql/local_authorities.csv` (columns `la_code,la_name,region_code,region_name`):
+/// The broker builds them from `Sql/local_authorities.csv`, parsed once by `LocalAuthority.load(from:)`:
 ///
 /// ```swift
-/// let codes = try ReferenceCodes(localAuthoritiesCSV: csvText)
+/// let codes = ReferenceCodes(regionOfLocalAuthority: ["E06000001": "E12000001"])
 /// codes.region(of: "E06000001")   // "E12000001"
 /// ```
 public struct ReferenceCodes: Sendable, Hashable {
@@ -16,25 +16,6 @@ public struct ReferenceCodes: Sendable, Hashable {
     public init(regionOfLocalAuthority: [String: String]) {
         self.regionOfLocalAuthority = regionOfLocalAuthority
         self.regions = Set(regionOfLocalAuthority.values)
-    }
-
-    /// Parses the local authority CSV (header `la_code,la_name,region_code,region_name`; fields may be double-quoted).
-    public init(localAuthoritiesCSV text: String) throws {
-        var lines = text.split(whereSeparator: \.isNewline).map(String.init)
-        guard let header = lines.first, ReferenceCodes.fields(header) == ["la_code", "la_name", "region_code", "region_name"] else {
-            throw PolicyError.unreadable("local authorities CSV", "expected the header la_code,la_name,region_code,region_name")
-        }
-        lines.removeFirst()
-        var map: [String: String] = [:]
-        for (index, line) in lines.enumerated() {
-            guard let fields = ReferenceCodes.fields(line), fields.count == 4, !fields[0].isEmpty, !fields[2].isEmpty,
-                map.updateValue(fields[2], forKey: fields[0]) == nil
-            else {
-                throw PolicyError.unreadable("local authorities CSV", "line \(index + 2) is malformed or repeats a code")
-            }
-        }
-        guard !map.isEmpty else { throw PolicyError.unreadable("local authorities CSV", "no local authorities") }
-        self.init(regionOfLocalAuthority: map)
     }
 
     /// The region a local authority belongs to.
@@ -55,40 +36,5 @@ public struct ReferenceCodes: Sendable, Hashable {
         case .reference(let list): contains(value, in: list)
         case .quarters: false
         }
-    }
-
-    /// Splits one CSV line; nil when a quoted field is not closed.
-    private static func fields(_ line: String) -> [String]? {
-        var fields: [String] = []
-        var current = ""
-        var quoted = false
-        var iterator = Array(line).makeIterator()
-        var pending: Character? = nil
-        while let c = pending ?? iterator.next() {
-            pending = nil
-            if quoted {
-                if c == "\"" {
-                    let next = iterator.next()
-                    if next == "\"" {
-                        current.append("\"")
-                    } else {
-                        quoted = false
-                        pending = next
-                    }
-                } else {
-                    current.append(c)
-                }
-            } else if c == "\"" && current.isEmpty {
-                quoted = true
-            } else if c == "," {
-                fields.append(current)
-                current = ""
-            } else {
-                current.append(c)
-            }
-        }
-        guard !quoted else { return nil }
-        fields.append(current)
-        return fields
     }
 }

@@ -1,6 +1,7 @@
 import Foundation
 import SDECommon
 import SDEDisclosure
+import SDEExtracts
 import SDEPolicy
 import Testing
 
@@ -10,7 +11,8 @@ import Testing
     static let today = CivilDate(year: 2026, month: 11, day: 26)!
 
     static func load() throws -> PolicySet {
-        let codes = try PolicyDirectory.referenceCodes(csvAt: root + "/Sql/local_authorities.csv")
+        let authorities = try LocalAuthority.load(from: root + "/Sql/local_authorities.csv")
+        let codes = ReferenceCodes(regionOfLocalAuthority: Dictionary(uniqueKeysWithValues: authorities.map { ($0.code, $0.regionCode) }))
         return try PolicyDirectory.load(at: root + "/Policies", reference: codes)
     }
 

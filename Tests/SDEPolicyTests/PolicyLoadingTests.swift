@@ -183,20 +183,4 @@ struct BrokenFixture: Sendable, CustomTestStringConvertible {
         changed.edit("datasets.yaml", "description: Days waited.", "description: Days waited for assessment.")
         #expect(try changed.load().digest != base)
     }
-
-    @Test func referenceCodesParseTheLocalAuthorityCSV() throws {
-        let csv = """
-            la_code,la_name,region_code,region_name
-            E06000023,"Bristol, City of",E12000009,South West
-            E09000001,City of London,E12000007,London
-
-            """
-        let codes = try ReferenceCodes(localAuthoritiesCSV: csv)
-        #expect(codes.region(of: "E06000023") == "E12000009")
-        #expect(codes.regions == ["E12000009", "E12000007"])
-        #expect(codes.contains("E09000001", in: .localAuthorities))
-        #expect(!codes.contains("E09000001", in: .regions))
-        #expect(throws: PolicyError.self) { try ReferenceCodes(localAuthoritiesCSV: "code,name\nE1,x\n") }
-        #expect(throws: PolicyError.self) { try ReferenceCodes(localAuthoritiesCSV: "la_code,la_name,region_code,region_name\nE1,\"x,E2,y\n") }
-    }
 }

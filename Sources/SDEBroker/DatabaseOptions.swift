@@ -1,0 +1,46 @@
+import ArgumentParser
+import Foundation
+import Logging
+import SDEExtracts
+import SDEPolicy
+import SDEStore
+
+/// Where the database and the SQL files are: shared by every command that touches PostgreSQL.
+///
+/// With `DATABASE_URL` set the broker uses that server; otherwise it manages an embedded cluster under `--state-dir`.
+struct DatabaseOptions: ParsableArguments {
+    @Option(help: "Directory of the embedded PostgreSQL cluster (used when DATABASE_URL is not set).")
+    var stateDir: String = ".sde"
+
+    @Option(help: "Directory holding migrations/, views/ and local_authorities.csv.")
+    var sqlDir: String = "Sql"
+
+    /// The embedded cluster, or `nil` when `DATABASE_URL` names the server.
+    var embedded: EmbeddedPostgres? {
+        ProcessInfo.processInfo.environment["DATABASE_URL"] == nil ? EmbeddedPostgres(directory: stateDir) : nil
+    }
+
+    /// How to connect: `DATABASE_URL`, or the embedded cluster (started first when `start` is true).
+    func config(logger: Logger, start: Bool = false) async throws -> DatabaseConfig {
+        if let url = ProcessInfo.processInfo.environment["DATABASE_URL"] { return try DatabaseConfig(url: url) }
+        let cluster = EmbeddedPostgres(directory: stateDir)
+        return start ? try await cluster.start(logger: logger) : try cluster.connectionConfig()
+    }
+
+    var migrator: Migrator { Migrator(sqlDirectory: sqlDir) }
+}
+
+extension Logger {
+    /// The command-line logger: standard error, level from `SDE_LOG_LEVEL` (default `warning`).
+    static let cli: Logger = {
+        var logger = Logger(label: "sde-broker")
+        logger.logLevel = ProcessInfo.processInfo.environment["SDE_LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? .warning
+        return logger
+    }()
+}
+
+/// The local authority → region codes the policy loader checks dimension values against.
+func referenceCodes(csvAt path: String) throws -> ReferenceCodes {
+    let authorities = try LocalAuthority.load(from: path)
+    return ReferenceCodes(regionOfLocalAuthority: Dictionary(uniqueKeysWithValues: authorities.map { ($0.code, $0.regionCode) }))
+}

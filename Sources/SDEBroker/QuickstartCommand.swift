@@ -1,0 +1,52 @@
+import ArgumentParser
+import Foundation
+import Logging
+import SDEExtracts
+import SDEStore
+
+/// `sde-broker quickstart`: the whole path on a fresh clone, on the embedded PostgreSQL.
+struct QuickstartCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "quickstart",
+        abstract: "Start the embedded PostgreSQL, migrate, synthesise and ingest extracts, and show what was loaded."
+    )
+
+    @Option(help: "Number of synthetic people.") var persons: Int = 20_000
+    @Option(help: "Random seed of the synthetic extracts.") var seed: UInt64 = 2026
+    @OptionGroup var database: DatabaseOptions
+
+    func run() async throws {
+        let logger = Logger.cli
+        step("1. Database")
+        let config = try await database.config(logger: logger, start: true)
+        print("   PostgreSQL at \(config.redacted)\(database.embedded == nil ? " (DATABASE_URL)" : " (embedded, in \(database.stateDir))")")
+        let report = try await Database.with(config, logger: logger) { try await database.migrator.migrate($0) }
+        print("   schema: \(report.applied.count) files applied, \(report.unchanged) already up to date")
+
+        step("2. Synthetic raw extracts (NHS numbers in, as a data provider would send them)")
+        let extracts = "\(database.stateDir)/extracts/persons-\(persons)-seed-\(seed)"
+        if FileManager.default.fileExists(atPath: extracts) {
+            print("   reusing \(extracts)")
+        } else {
+            let summary = try synthesise(persons: persons, seed: seed, out: extracts, badRowRate: 0.002, sqlDir: database.sqlDir)
+            print("   wrote \(summary.rowsWritten) rows in \(summary.files) files to \(extracts) (0.2% deliberately broken)")
+        }
+
+        step("3. Pseudonymising ingest")
+        let keyFile = "\(database.stateDir)/pseudonymisation.key"
+        if !FileManager.default.fileExists(atPath: keyFile) {
+            try PseudonymisationKey.generate().write(to: keyFile)
+            print("   made a pseudonymisation key: \(keyFile) (outside the database; never commit it)")
+        }
+        let ingested = try await ingest(keyFile: keyFile, directory: extracts, quarantine: nil, database: database)
+        print(ingested.summary.split(separator: "\n").map { "   " + $0 }.joined(separator: "\n"))
+
+        step("4. What the database now holds")
+        try await Database.with(config, logger: logger) { db in
+            for line in try await LoadedData.describe(db) { print("   " + line) }
+        }
+        print("\nNext: `swift run sde-broker db status`, or `swift run sde-broker db stop` when done.")
+    }
+
+    private func step(_ title: String) { print("\n== \(title)") }
+}

@@ -1,0 +1,112 @@
+public import Logging
+public import PostgresNIO
+
+/// One connection to the broker's PostgreSQL, for command-line operations (migrate, ingest) and tests.
+///
+/// Database errors are turned into ``StoreError`` messages that name what failed, never the SQL or a value;
+/// the full error goes to the logger at debug level.
+///
+/// ```swift
+/// try await Database.with(config, logger: logger) { db in
+///     try await Migrator(sqlDirectory: "Sql").migrate(db)
+/// }
+/// ```
+public struct Database: Sendable {
+    /// The underlying postgres-nio connection.
+    public let connection: PostgresConnection
+    /// The logger every query logs into.
+    public let logger: Logger
+
+    /// Connects, runs `body`, and closes the connection whatever happens.
+    public static func with<Result: Sendable>(
+        _ config: DatabaseConfig, logger: Logger, _ body: (Database) async throws -> Result
+    ) async throws -> Result {
+        let db = try await connect(config, logger: logger)
+        do {
+            let result = try await body(db)
+            try? await db.connection.close()
+            return result
+        } catch {
+            try? await db.connection.close()
+            throw error
+        }
+    }
+
+    /// Opens a connection, or fails with a clear `databaseUnavailable` error.
+    public static func connect(_ config: DatabaseConfig, logger: Logger) async throws(StoreError) -> Database {
+        let options = PostgresConnection.Configuration(
+            host: config.host, port: config.port, username: config.username, password: config.password, database: config.database, tls: .disable
+        )
+        do {
+            let connection = try await PostgresConnection.connect(configuration: options, id: 1, logger: logger)
+            return Database(connection: connection, logger: logger)
+        } catch {
+            logger.debug("connect failed", metadata: ["sde.db.error": "\(String(reflecting: error))"])
+            throw .databaseUnavailable("cannot connect to PostgreSQL at \(config.redacted): \(Self.reason(error))")
+        }
+    }
+
+    /// Runs a query and returns its rows.
+    public func query(_ query: PostgresQuery, _ what: @autoclosure () -> String = "query") async throws(StoreError) -> PostgresRowSequence {
+        do {
+            return try await connection.query(query, logger: logger)
+        } catch {
+            throw failure(error, what())
+        }
+    }
+
+    /// Runs a statement and ignores rows.
+    public func execute(_ query: PostgresQuery, _ what: @autoclosure () -> String = "statement") async throws(StoreError) {
+        do {
+            let rows = try await connection.query(query, logger: logger)
+            for try await _ in rows {}
+        } catch {
+            throw failure(error, what())
+        }
+    }
+
+    /// Runs a statement the code wrote itself (DDL, identifiers from the catalogue); never user input.
+    public func execute(unsafeSQL sql: String, _ what: @autoclosure () -> String = "statement") async throws(StoreError) {
+        try await execute(PostgresQuery(unsafeSQL: sql), what())
+    }
+
+    /// Runs `body` inside a transaction: committed when it returns, rolled back when it throws.
+    public func transaction<Result: Sendable>(_ what: String, _ body: () async throws -> Result) async throws -> Result {
+        try await execute("BEGIN", "begin \(what)")
+        do {
+            let result = try await body()
+            try await execute("COMMIT", "commit \(what)")
+            return result
+        } catch {
+            try? await execute("ROLLBACK", "roll back \(what)")
+            throw error
+        }
+    }
+
+    /// A `StoreError` for a failed database call; the details are logged at debug level only.
+    func failure(_ error: any Error, _ what: String) -> StoreError {
+        if let store = error as? StoreError { return store }
+        logger.debug("database call failed", metadata: ["sde.db.operation": "\(what)", "sde.db.error": "\(String(reflecting: error))"])
+        return .databaseUnavailable("\(what) failed: \(Self.reason(error))")
+    }
+
+    /// A short, value-free reason: the SQLSTATE class and message of a server error, or the connection problem.
+    static func reason(_ error: any Error) -> String {
+        guard let psql = error as? PSQLError else { return "unexpected error" }
+        // The server's message text can quote values (e.g. invalid input syntax), so only the SQLSTATE is shown.
+        if let state = psql.serverInfo?[.sqlState] {
+            let known = [
+                "23505": "unique violation", "23503": "foreign key violation", "23514": "check violation", "23502": "not-null violation",
+                "42501": "insufficient privilege", "57014": "statement timeout or cancel", "3D000": "database does not exist",
+                "28P01": "password authentication failed", "53100": "disk full", "40001": "serialization failure",
+                "P0001": "refused by a trigger", "42P01": "relation does not exist", "25006": "read-only transaction",
+            ]
+            return "SQLSTATE \(state)\(known[state].map { " (" + $0 + ")" } ?? "")"
+        }
+        switch psql.code {
+        case .connectionError: return "connection refused or lost"
+        case .serverClosedConnection, .clientClosedConnection: return "connection closed"
+        default: return "\(psql.code)"
+        }
+    }
+}

@@ -1,0 +1,89 @@
+import SDEExtracts
+
+/// The temporary table one extract file is copied into, and the statements that merge it into `linked`.
+struct StagingTable {
+    let name: String
+    let columns: [String]
+    let createSQL: String
+    /// Inserts the file's persons (first row per person wins; a later file may fill in ethnicity or a date of death).
+    let personSQL: String
+    /// Inserts events or spells not loaded before, and returns `(line, reason)` for every row it did not load.
+    let mergeSQL: String
+
+    init(kind: ExtractKind) {
+        switch kind {
+        case .socialCare:
+            name = "staging_care"
+            columns = [
+                "line_no", "person_id", "birth_year", "sex", "ethnicity", "death_date", "la_code", "event_ref", "event_type", "event_start",
+                "event_end", "outcome", "service_type", "support_reason", "planned_hours", "unit_cost",
+            ]
+            createSQL = """
+                CREATE TEMP TABLE staging_care (
+                    line_no int, person_id bytea, birth_year smallint, sex char(1), ethnicity text, death_date date, la_code char(9),
+                    event_ref text, event_type text, event_start date, event_end date, outcome text, service_type text,
+                    support_reason text, planned_hours numeric, unit_cost numeric)
+                """
+            personSQL = Self.personSQL(staging: name, ethnicity: "ethnicity", deathDate: "death_date")
+            mergeSQL = Self.mergeSQL(
+                staging: name, target: "linked.care_event", key: ["la_code", "event_ref"],
+                columns: [
+                    "person_id", "la_code", "event_ref", "event_type", "event_start", "event_end", "outcome", "service_type", "support_reason",
+                    "planned_hours", "unit_cost",
+                ],
+                what: "event_ref")
+        case .hospital:
+            name = "staging_hospital"
+            columns = [
+                "line_no", "person_id", "birth_year", "sex", "la_code", "provider_code", "spell_ref", "admission_date", "discharge_date",
+                "admission_method", "discharge_destination", "diagnosis_chapter",
+            ]
+            createSQL = """
+                CREATE TEMP TABLE staging_hospital (
+                    line_no int, person_id bytea, birth_year smallint, sex char(1), la_code char(9), provider_code text, spell_ref text,
+                    admission_date date, discharge_date date, admission_method text, discharge_destination text, diagnosis_chapter text)
+                """
+            personSQL = Self.personSQL(staging: name, ethnicity: "NULL::text", deathDate: "NULL::date")
+            mergeSQL = Self.mergeSQL(
+                staging: name, target: "linked.hospital_spell", key: ["provider_code", "spell_ref"],
+                columns: [
+                    "person_id", "provider_code", "spell_ref", "admission_date", "discharge_date", "admission_method", "discharge_destination",
+                    "diagnosis_chapter",
+                ],
+                what: "spell_ref")
+        }
+    }
+
+    private static func personSQL(staging: String, ethnicity: String, deathDate: String) -> String {
+        """
+        INSERT INTO linked.person AS p (person_id, birth_year, sex, ethnicity, la_code, death_date)
+        SELECT DISTINCT ON (person_id) person_id, birth_year, sex, \(ethnicity), la_code, \(deathDate)
+        FROM \(staging) ORDER BY person_id, line_no
+        ON CONFLICT (person_id) DO UPDATE
+        SET ethnicity = coalesce(p.ethnicity, EXCLUDED.ethnicity), death_date = coalesce(p.death_date, EXCLUDED.death_date)
+        WHERE (p.ethnicity IS NULL AND EXCLUDED.ethnicity IS NOT NULL) OR (p.death_date IS NULL AND EXCLUDED.death_date IS NOT NULL)
+        """
+    }
+
+    private static func mergeSQL(staging: String, target: String, key: [String], columns: [String], what: String) -> String {
+        let keyList = key.joined(separator: ", ")
+        let join = key.map { "i.\($0) = f.\($0)" }.joined(separator: " AND ")
+        return """
+            WITH firsts AS (
+                SELECT DISTINCT ON (\(keyList)) * FROM \(staging) ORDER BY \(keyList), line_no
+            ), inserted AS (
+                INSERT INTO \(target) (\(columns.joined(separator: ", ")))
+                SELECT \(columns.joined(separator: ", ")) FROM firsts
+                ON CONFLICT (\(keyList)) DO NOTHING
+                RETURNING \(keyList)
+            ), first_lines AS (
+                SELECT f.line_no, i.\(key[0]) IS NOT NULL AS loaded FROM firsts f LEFT JOIN inserted i ON \(join)
+            )
+            SELECT s.line_no, CASE WHEN fl.line_no IS NULL THEN '\(what): repeated in this file'
+                                   ELSE '\(what): already loaded from an earlier file' END
+            FROM \(staging) s LEFT JOIN first_lines fl ON fl.line_no = s.line_no
+            WHERE fl.line_no IS NULL OR NOT fl.loaded
+            ORDER BY s.line_no
+            """
+    }
+}

@@ -1,0 +1,26 @@
+-- Dataset `care_events`: every social care event with derived quarter, age band and region.
+DROP VIEW IF EXISTS datasets.care_events;
+CREATE VIEW datasets.care_events AS
+SELECT e.person_id,
+       e.event_start                                        AS period_date,
+       to_char(e.event_start, 'YYYY"Q"Q')                   AS quarter,
+       e.la_code::text                                      AS la_code,
+       la.region_code::text                                 AS region_code,
+       CASE
+           WHEN extract(year FROM e.event_start) - p.birth_year < 65 THEN '18-64'
+           WHEN extract(year FROM e.event_start) - p.birth_year < 75 THEN '65-74'
+           WHEN extract(year FROM e.event_start) - p.birth_year < 85 THEN '75-84'
+           ELSE '85+'
+       END                                                  AS age_band,
+       p.sex::text                                          AS sex,
+       coalesce(p.ethnicity, 'not_stated')                  AS ethnicity,
+       e.event_type,
+       e.service_type,
+       e.support_reason,
+       e.outcome,
+       e.planned_hours,
+       round(e.planned_hours * e.unit_cost, 2)              AS weekly_cost
+FROM linked.care_event e
+JOIN linked.person p USING (person_id)
+JOIN linked.local_authority la ON la.la_code = e.la_code;
+GRANT SELECT ON datasets.care_events TO sde_reader;

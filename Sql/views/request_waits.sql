@@ -1,0 +1,31 @@
+-- Dataset `request_waits`: one row per request for support, with the first assessment of the same person
+-- by the same local authority on or after the request, and the days waited (null when never assessed).
+DROP VIEW IF EXISTS datasets.request_waits;
+CREATE VIEW datasets.request_waits AS
+SELECT r.person_id,
+       r.event_start                                        AS period_date,
+       to_char(r.event_start, 'YYYY"Q"Q')                   AS quarter,
+       r.la_code::text                                      AS la_code,
+       la.region_code::text                                 AS region_code,
+       CASE
+           WHEN extract(year FROM r.event_start) - p.birth_year < 65 THEN '18-64'
+           WHEN extract(year FROM r.event_start) - p.birth_year < 75 THEN '65-74'
+           WHEN extract(year FROM r.event_start) - p.birth_year < 85 THEN '75-84'
+           ELSE '85+'
+       END                                                  AS age_band,
+       p.sex::text                                          AS sex,
+       r.support_reason,
+       a.event_start IS NOT NULL                            AS assessed,
+       a.event_start - r.event_start                        AS days_to_assessment
+FROM linked.care_event r
+JOIN linked.person p USING (person_id)
+JOIN linked.local_authority la ON la.la_code = r.la_code
+LEFT JOIN LATERAL (
+    SELECT x.event_start
+    FROM linked.care_event x
+    WHERE x.person_id = r.person_id AND x.event_type = 'assessment' AND x.la_code = r.la_code AND x.event_start >= r.event_start
+    ORDER BY x.event_start
+    LIMIT 1
+) a ON true
+WHERE r.event_type = 'request';
+GRANT SELECT ON datasets.request_waits TO sde_reader;
