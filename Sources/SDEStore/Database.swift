@@ -1,4 +1,5 @@
 public import Logging
+import NIOConcurrencyHelpers
 public import PostgresNIO
 
 /// One connection to the broker's PostgreSQL, for command-line operations (migrate, ingest) and tests.
@@ -108,5 +109,46 @@ public struct Database: Sendable {
         case .serverClosedConnection, .clientClosedConnection: return "connection closed"
         default: return "\(psql.code)"
         }
+    }
+}
+
+extension Database {
+    /// Runs `body` but gives up after `timeout`: the caller gets `onTimeout` and the connection is closed.
+    ///
+    /// A task group cannot do this, because it waits for a child that never answers; here the hung call is left
+    /// behind on a connection that is being closed, and the caller goes on.
+    public func withDeadline<Result: Sendable>(
+        _ timeout: Duration, onTimeout: StoreError, _ body: @escaping @Sendable () async throws -> Result
+    ) async throws -> Result {
+        let connection = self.connection
+        return try await withCheckedThrowingContinuation { continuation in
+            let resumer = OnceResumer(continuation)
+            let work = Task {
+                do { resumer.resume(with: .success(try await body())) } catch { resumer.resume(with: .failure(error)) }
+            }
+            Task {
+                try? await Task.sleep(for: timeout)
+                guard resumer.resume(with: .failure(onTimeout)) else { return }
+                work.cancel()
+                connection.close().whenComplete { _ in }
+            }
+        }
+    }
+}
+
+/// Resumes a continuation exactly once, from whichever racer gets there first.
+private final class OnceResumer<Value: Sendable>: Sendable {
+    private let state: NIOLockedValueBox<CheckedContinuation<Value, any Error>?>
+
+    init(_ continuation: CheckedContinuation<Value, any Error>) {
+        state = NIOLockedValueBox(continuation)
+    }
+
+    /// Resumes with `result` unless already resumed; true when this call did it.
+    @discardableResult
+    func resume(with result: Result<Value, any Error>) -> Bool {
+        guard let continuation = state.withLockedValue({ value in defer { value = nil }; return value }) else { return false }
+        continuation.resume(with: result)
+        return true
     }
 }

@@ -1,0 +1,141 @@
+import SDEAudit
+import SDECommon
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The audit trail's file store: `audit-YYYY-MM-DD.jsonl` per UTC day, one canonical event per line,
+/// appended and fsynced. Written only through ``AuditTrail``.
+public struct AuditMirror: Sendable {
+    /// The directory holding the day files (`AuditLogs/` by default).
+    public let directory: String
+
+    /// Where each file ended before an append, so a failed append can be undone.
+    struct Undo {
+        fileprivate var sizes: [(path: String, size: Int)] = []
+    }
+
+    /// A mirror in `directory`.
+    public init(directory: String) {
+        self.directory = directory
+    }
+
+    /// The day files, oldest first.
+    public func files() throws(StoreError) -> [String] {
+        guard let dir = opendir(directory) else { throw .auditUnavailable("cannot read the audit mirror directory \(directory)") }
+        defer { closedir(dir) }
+        var names: [String] = []
+        while let entry = readdir(dir) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+            if name.hasPrefix("audit-"), name.hasSuffix(".jsonl") { names.append(name) }
+        }
+        return names.sorted().map { directory + "/" + $0 }
+    }
+
+    func path(for event: AuditEvent) -> String { "\(directory)/audit-\(event.time.date).jsonl" }
+
+    /// Appends `events` (in order) to their day files and fsyncs them; on any failure undoes what it wrote and throws.
+    func append(_ events: [AuditEvent]) throws(StoreError) -> Undo {
+        var undo = Undo()
+        var byFile: [(path: String, bytes: [UInt8])] = []
+        for event in events {
+            let path = path(for: event)
+            if byFile.last?.path != path { byFile.append((path, [])) }
+            AuditJSONL.append(event, to: &byFile[byFile.count - 1].bytes)
+        }
+        for (path, bytes) in byFile {
+            let fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o640)
+            guard fd >= 0 else {
+                rollback(undo)
+                throw .auditUnavailable("cannot open the audit mirror file \(path) (errno \(errno))")
+            }
+            defer { close(fd) }
+            let size = Int(lseek(fd, 0, SEEK_END))
+            undo.sizes.append((path, size))
+            let written = bytes.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+            guard written == bytes.count, fsync(fd) == 0 else {
+                rollback(undo)
+                throw .auditUnavailable("cannot write the audit mirror file \(path) (errno \(errno))")
+            }
+        }
+        return undo
+    }
+
+    /// Cuts each file back to where it ended before the append.
+    func rollback(_ undo: Undo) {
+        for (path, size) in undo.sizes.reversed() {
+            if size == 0 { unlink(path) } else { Glibc.truncate(path, off_t(size)) }
+        }
+    }
+
+    /// Calls `body` with each line of the mirror (without its newline), its file and its 1-based line number, in order.
+    /// Reads in chunks, so memory stays flat however long the trail.
+    public func forEachLine(_ body: (_ line: ArraySlice<UInt8>, _ file: String, _ lineNumber: Int) throws -> Void) throws {
+        for path in try files() {
+            let fd = open(path, O_RDONLY | O_CLOEXEC)
+            guard fd >= 0 else { throw StoreError.auditUnavailable("cannot read the audit mirror file \(path)") }
+            defer { close(fd) }
+            var carry: [UInt8] = []
+            var chunk = [UInt8](repeating: 0, count: 1 << 22)
+            var lineNumber = 0
+            while true {
+                let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+                guard n >= 0 else { throw StoreError.auditUnavailable("cannot read the audit mirror file \(path)") }
+                if n == 0 { break }
+                carry.append(contentsOf: chunk[0..<n])
+                var start = carry.startIndex
+                while let newline = carry[start...].firstIndex(of: 0x0A) {
+                    lineNumber += 1
+                    try body(carry[start..<newline], path, lineNumber)
+                    start = newline + 1
+                }
+                carry.removeSubrange(..<start)
+            }
+            if !carry.isEmpty {
+                lineNumber += 1
+                try body(carry[...], path, lineNumber)
+            }
+        }
+    }
+
+    /// The last event in the mirror, or nil when it is empty: read from the tail of the newest non-empty file.
+    func lastEvent() throws -> AuditEvent? {
+        for path in try files().reversed() {
+            let fd = open(path, O_RDONLY | O_CLOEXEC)
+            guard fd >= 0 else { throw StoreError.auditUnavailable("cannot read the audit mirror file \(path)") }
+            defer { close(fd) }
+            let size = Int(lseek(fd, 0, SEEK_END))
+            guard size > 0 else { continue }
+            let tail = min(size, 1 << 16)
+            var bytes = [UInt8](repeating: 0, count: tail)
+            guard bytes.withUnsafeMutableBytes({ pread(fd, $0.baseAddress, tail, off_t(size - tail)) }) == tail, bytes.last == 0x0A else {
+                throw StoreError.auditUnavailable("the audit mirror file \(path) ends with a torn line: run `sde-broker audit verify`")
+            }
+            bytes.removeLast()
+            let start = bytes.lastIndex(of: 0x0A).map { $0 + 1 } ?? 0
+            do {
+                return try AuditJSONL.decode(bytes[start...])
+            } catch {
+                throw StoreError.auditUnavailable("the audit mirror's last line is damaged: run `sde-broker audit verify`")
+            }
+        }
+        return nil
+    }
+
+    /// Removes every line after the event with sequence `sequence` (0: every line): events written to the mirror whose
+    /// database commit never happened (the broker stopped in between), so they were never acted on.
+    func truncate(after sequence: Int64) throws {
+        var cut: [(path: String, offset: Int)] = []
+        var offset = 0
+        var currentFile = ""
+        try forEachLine { line, file, _ in
+            if file != currentFile { currentFile = file; offset = 0 }
+            if let event = try? AuditJSONL.decode(line), event.sequence > sequence, cut.last?.path != file { cut.append((file, offset)) }
+            offset += line.count + 1
+        }
+        for (path, offset) in cut {
+            if offset == 0 { unlink(path) } else { Glibc.truncate(path, off_t(offset)) }
+        }
+    }
+}

@@ -1,0 +1,234 @@
+import Foundation
+public import Logging
+import PostgresNIO
+public import SDEAudit
+import SDECommon
+
+/// The tamper-evident audit trail in the path of every release: one hash chain, written to `broker.audit_event` and to
+/// the JSONL mirror, committed before anything leaves.
+///
+/// Appends are serialised by the actor, so concurrent requests never fork the chain. Requests that arrive while a
+/// write is in flight are committed together in the next write (group commit): one mirror fsync and one database
+/// commit for the whole group, and each caller resumes only after both. If either store fails, the mirror is cut back,
+/// the head does not move, and every caller of that group gets an `auditUnavailable` error.
+///
+/// ```swift
+/// let trail = try await AuditTrail.open(database: config, mirrorDirectory: "AuditLogs", signingKey: key, logger: logger)
+/// let (event, bytes) = try await trail.release(tableBytes) { digest in try draft(outputDigest: digest) }
+/// // only now may `bytes` be sent
+/// ```
+public actor AuditTrail {
+    private struct Waiter {
+        /// The event to record; nil asks for a signed checkpoint, which must be chained like any other event.
+        let draft: AuditEventDraft?
+        let continuation: CheckedContinuation<AuditEvent, any Error>
+    }
+
+    private let config: DatabaseConfig
+    private let mirror: AuditMirror
+    private let signingKey: AuditSigningKey
+    private let checkpointInterval: Int
+    private let writeTimeout: Duration
+    private let logger: Logger
+    private var db: Database?
+    private var chain: AuditChain
+    private var eventsSinceCheckpoint = 0
+    private var waiting: [Waiter] = []
+    private var writing = false
+
+    private init(
+        config: DatabaseConfig, db: Database, mirror: AuditMirror, signingKey: AuditSigningKey, checkpointInterval: Int, writeTimeout: Duration,
+        head: AuditHead, logger: Logger
+    ) {
+        self.config = config
+        self.db = db
+        self.mirror = mirror
+        self.signingKey = signingKey
+        self.checkpointInterval = checkpointInterval
+        self.writeTimeout = writeTimeout
+        self.chain = AuditChain(head: head)
+        self.logger = logger
+    }
+
+    /// Opens the trail: connects as `sde_broker`, reads both stores' heads and refuses to start if they disagree.
+    ///
+    /// Events the mirror holds beyond the database's head were never committed (the broker stopped between the two
+    /// writes) and so never released anything: they are cut from the mirror.
+    /// - Parameters:
+    ///   - checkpointInterval: a signed checkpoint ends the write in which this many events have gathered since the last one.
+    ///   - writeTimeout: how long a database write may take before the trail gives up on it (and releases nothing).
+    public static func open(
+        database config: DatabaseConfig, mirrorDirectory: String, signingKey: AuditSigningKey, checkpointInterval: Int = 1000,
+        writeTimeout: Duration = .seconds(10), logger: Logger
+    ) async throws -> AuditTrail {
+        let mirror = AuditMirror(directory: mirrorDirectory)
+        do {
+            try FileManager.default.createDirectory(atPath: mirrorDirectory, withIntermediateDirectories: true)
+        } catch { throw StoreError.auditUnavailable("cannot create the audit mirror directory \(mirrorDirectory)") }
+        let db = try await connect(config, logger: logger)
+        let databaseHead = try await Self.databaseHead(db)
+        let mirrorHead = try mirror.lastEvent()?.head ?? .genesis
+        if mirrorHead.sequence > databaseHead.sequence {
+            logger.warning("cutting uncommitted events from the audit mirror", metadata: ["sde.audit.after": "\(databaseHead.sequence)"])
+            try mirror.truncate(after: databaseHead.sequence)
+        }
+        let reconciled = try mirror.lastEvent()?.head ?? .genesis
+        guard reconciled == databaseHead else {
+            try? await db.connection.close()
+            throw StoreError.auditUnavailable(
+                "the audit stores disagree (database head \(databaseHead.sequence), mirror head \(reconciled.sequence)): run `sde-broker audit verify`")
+        }
+        return AuditTrail(
+            config: config, db: db, mirror: mirror, signingKey: signingKey, checkpointInterval: checkpointInterval, writeTimeout: writeTimeout,
+            head: databaseHead, logger: logger)
+    }
+
+    /// The last committed event's sequence and hash.
+    public var head: AuditHead { chain.head }
+
+    /// Records `draft` in both stores and returns the committed event.
+    /// - Throws: `StoreError.auditUnavailable` when either store cannot be written; nothing was recorded then.
+    @discardableResult
+    public func record(_ draft: AuditEventDraft) async throws -> AuditEvent {
+        try await enqueue(draft)
+    }
+
+    private func enqueue(_ draft: AuditEventDraft?) async throws -> AuditEvent {
+        try await withCheckedThrowingContinuation { continuation in
+            waiting.append(Waiter(draft: draft, continuation: continuation))
+            if !writing {
+                writing = true
+                Task { await self.writeWaiting() }
+            }
+        }
+    }
+
+    /// The one gate every data-returning path goes through: records the event for `output` (its SHA-256 is passed to
+    /// `makeDraft`) and only after the commit hands `output` back. If the audit write fails, the output is dropped.
+    public func release(
+        _ output: [UInt8], _ makeDraft: (AuditDigest) throws -> AuditEventDraft
+    ) async throws -> (event: AuditEvent, output: [UInt8]) {
+        let draft = try makeDraft(AuditDigest.sha256(of: output))
+        let event = try await record(draft)
+        return (event, output)
+    }
+
+    /// Appends a signed checkpoint of the current head now (at shutdown, or on demand).
+    @discardableResult
+    public func checkpoint() async throws -> AuditEvent {
+        try await enqueue(nil)
+    }
+
+    /// Writes a final checkpoint (when anything happened since the last one) and closes the connection.
+    public func close() async {
+        if eventsSinceCheckpoint > 0 { _ = try? await checkpoint() }
+        try? await db?.connection.close()
+        db = nil
+    }
+
+    private func writeWaiting() async {
+        while !waiting.isEmpty {
+            let group = waiting
+            waiting.removeAll()
+            var next = chain
+            let time = Self.now()
+            var events: [AuditEvent] = []
+            do {
+                var checkpointed = false
+                for waiter in group {
+                    if let draft = waiter.draft {
+                        events.append(next.append(draft, at: time))
+                    } else {
+                        events.append(try next.appendCheckpoint(at: time, signedBy: signingKey))
+                        checkpointed = true
+                    }
+                }
+                if !checkpointed && eventsSinceCheckpoint + events.count >= checkpointInterval {
+                    events.append(try next.appendCheckpoint(at: time, signedBy: signingKey))
+                    checkpointed = true
+                }
+                try await write(events)
+                chain = next
+                eventsSinceCheckpoint = checkpointed ? 0 : eventsSinceCheckpoint + events.count
+                for (waiter, event) in zip(group, events) { waiter.continuation.resume(returning: event) }
+            } catch {
+                let failure = (error as? StoreError) ?? StoreError.auditUnavailable("audit unavailable: the event could not be signed")
+                for waiter in group { waiter.continuation.resume(throwing: failure) }
+            }
+        }
+        writing = false
+    }
+
+    /// Mirror first (fsynced), then the database commit; a failed commit cuts the mirror back.
+    ///
+    /// A database that does not answer within `writeTimeout` counts as failed: the connection is closed, so a hung
+    /// server never holds a request (or the chain) forever. Whether such a write committed is settled on reconnect.
+    private func write(_ events: [AuditEvent]) async throws {
+        let undo = try mirror.append(events)
+        do {
+            let db = try await connection()
+            let lines = events.map { String(decoding: AuditJSONL.encode($0), as: UTF8.self) }
+            let sequences = events.map(\.sequence), hashes = events.map(\.hash.hex)
+            try await db.withDeadline(writeTimeout, onTimeout: .auditUnavailable("the audit database did not answer in time")) {
+                try await db.execute(
+                    """
+                    INSERT INTO broker.audit_event (sequence, hash, line)
+                    SELECT * FROM unnest(\(sequences)::bigint[], \(hashes)::text[], \(lines)::text[])
+                    """,
+                    "record audit events"
+                )
+            }
+        } catch {
+            mirror.rollback(undo)
+            try? await db?.connection.close()
+            db = nil
+            logger.error("audit write failed", metadata: ["sde.audit.error": "\(error)"])
+            throw StoreError.auditUnavailable("audit unavailable: the audit database could not be written, so nothing was released")
+        }
+    }
+
+    /// The open connection; after a failure, a new one, first bringing the mirror and the head up to what the
+    /// database committed (a write that timed out may have committed after all).
+    private func connection() async throws -> Database {
+        if let db { return db }
+        let fresh = try await Self.connect(config, logger: logger)
+        let rows = try await fresh.query(
+            "SELECT line FROM broker.audit_event WHERE sequence > \(chain.head.sequence) ORDER BY sequence", "read committed audit events")
+        var committed: [AuditEvent] = []
+        for try await line in rows.decode(String.self) { committed.append(try AuditJSONL.decode(line)) }
+        if !committed.isEmpty {
+            var next = chain
+            for event in committed { try next.advance(to: event) }
+            _ = try mirror.append(committed)
+            chain = next
+            logger.warning("audit events committed by a write that timed out were added to the mirror", metadata: ["sde.audit.count": "\(committed.count)"])
+        }
+        db = fresh
+        return fresh
+    }
+
+    private static func connect(_ config: DatabaseConfig, logger: Logger) async throws -> Database {
+        let db: Database
+        do { db = try await Database.connect(config, logger: logger) } catch {
+            throw StoreError.auditUnavailable("audit unavailable: \(error.message)")
+        }
+        // The trail writes as sde_broker, which may INSERT and SELECT audit events and nothing else.
+        try await db.execute("SET ROLE sde_broker", "become sde_broker")
+        return db
+    }
+
+    private static func databaseHead(_ db: Database) async throws -> AuditHead {
+        let rows = try await db.query("SELECT line FROM broker.audit_event ORDER BY sequence DESC LIMIT 1", "read the audit head")
+        // Read the stream to its end: a half-read stream would leave the connection busy.
+        var last: String?
+        for try await line in rows.decode(String.self) { last = line }
+        guard let last else { return .genesis }
+        do { return try AuditJSONL.decode(last).head } catch {
+            throw StoreError.auditUnavailable("the last audit event in the database is damaged: run `sde-broker audit verify`")
+        }
+    }
+
+    static func now() -> AuditTimestamp {
+        AuditTimestamp(millisecondsSinceEpoch: Int64((Date().timeIntervalSince1970 * 1000).rounded(.down)))!
+    }
+}

@@ -1,0 +1,60 @@
+import Crypto
+import PostgresNIO
+public import SDEAudit
+
+/// `sde-broker audit verify`: checks both stores of the audit trail and that they agree.
+///
+/// Each store is verified on its own (every hash, the sequence without gaps, checkpoint signatures against the
+/// broker's public keys), and the two are compared line for line: an event deleted, edited or added in one store
+/// only is named by its sequence number. The database's `sequence` and `hash` columns must match the line they hold.
+public struct AuditVerification: Sendable {
+    /// The result for one store.
+    public var database: AuditVerificationReport
+    /// The result for the JSONL mirror.
+    public var mirror: AuditVerificationReport
+    /// The first place where the stores disagree, if any.
+    public var disagreement: String?
+
+    /// True when both stores verify and agree.
+    public var isIntact: Bool { database.isIntact && mirror.isIntact && disagreement == nil }
+
+    /// Verifies the trail in `db` and `mirror`, streaming both.
+    public static func run(_ db: Database, mirror: AuditMirror, trustedKeys: [AuditPublicKey]) async throws -> AuditVerification {
+        var databaseVerifier = AuditVerifier(trustedKeys: trustedKeys)
+        var mirrorVerifier = AuditVerifier(trustedKeys: trustedKeys)
+        var disagreement: String?
+        var compared = 0
+
+        // The mirror is read in chunks; only a digest and the place of each line are kept for the comparison.
+        var mirrorLines: [(digest: SHA256Digest, file: String, number: Int)] = []
+        try mirror.forEachLine { line, file, number in
+            _ = mirrorVerifier.consume(line: line, lineNumber: number)
+            mirrorLines.append((SHA256.hash(data: line), file, number))
+        }
+        let rows = try await db.query("SELECT sequence, hash, line FROM broker.audit_event ORDER BY sequence", "read the audit trail")
+        for try await (sequence, hash, line) in rows.decode((Int64, String, String).self) {
+            let bytes = Array(line.utf8)
+            if databaseVerifier.consume(line: bytes, lineNumber: Int(sequence)), let event = try? AuditJSONL.decode(bytes),
+                event.sequence != sequence || event.hash.hex != hash
+            {
+                disagreement = disagreement ?? "database row \(sequence): its sequence or hash column does not match the event it holds"
+            }
+            if disagreement == nil {
+                if compared < mirrorLines.count {
+                    if mirrorLines[compared].digest != SHA256.hash(data: bytes) {
+                        let place = mirrorLines[compared]
+                        disagreement = "database row \(sequence) differs from the mirror's \(place.file) line \(place.number)"
+                    }
+                } else {
+                    disagreement = "the mirror ends after \(compared) events; the database has more, from sequence \(sequence)"
+                }
+            }
+            compared += 1
+        }
+        if disagreement == nil, compared < mirrorLines.count {
+            let place = mirrorLines[compared]
+            disagreement = "the database ends after \(compared) events; the mirror has more, from \(place.file) line \(place.number)"
+        }
+        return AuditVerification(database: databaseVerifier.report, mirror: mirrorVerifier.report, disagreement: disagreement)
+    }
+}
