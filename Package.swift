@@ -51,6 +51,11 @@ let package = Package(
             dependencies: ["SDECommon", "CGLPK"],
             swiftSettings: swiftSettings
         ),
+        .target(
+            name: "SDEQuery",
+            dependencies: ["SDECommon", "SDEDisclosure", "SDEPolicy"],
+            swiftSettings: swiftSettings
+        ),
         // Extract files: CSV, NHS numbers, pseudonyms, synthetic data (file I/O, no database).
         .target(
             name: "SDEExtracts",
@@ -61,11 +66,16 @@ let package = Package(
         .target(
             name: "SDEStore",
             dependencies: [
+                "SDEAudit",
                 "SDECommon",
+                "SDEDisclosure",
                 "SDEExtracts",
+                "SDEQuery",
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
             ],
             swiftSettings: swiftSettings
@@ -73,6 +83,7 @@ let package = Package(
         .executableTarget(
             name: "SDEBroker",
             dependencies: [
+                "SDEAudit",
                 "SDECommon",
                 "SDEExtracts",
                 "SDEPolicy",
@@ -83,13 +94,19 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(name: "SDECommonTests", dependencies: ["SDECommon"], swiftSettings: swiftSettings),
-        .testTarget(name: "SDEPolicyTests", dependencies: ["SDEPolicy"], swiftSettings: swiftSettings),
+        .testTarget(name: "SDEPolicyTests", dependencies: ["SDEExtracts", "SDEPolicy"], swiftSettings: swiftSettings),
         .testTarget(name: "SDEAuditTests", dependencies: ["SDEAudit"], swiftSettings: swiftSettings),
         .testTarget(name: "SDEDisclosureTests", dependencies: ["SDEDisclosure"], swiftSettings: swiftSettings),
+        .testTarget(name: "SDEQueryTests", dependencies: ["SDEExtracts", "SDEPolicy", "SDEQuery"], swiftSettings: swiftSettings),
         .testTarget(name: "SDEExtractsTests", dependencies: ["SDEExtracts"], swiftSettings: swiftSettings),
         .testTarget(
             name: "SDEStoreTests",
-            dependencies: ["SDEStore", "SDEExtracts", .product(name: "PostgresNIO", package: "postgres-nio")],
+            dependencies: [
+                "SDEAudit", "SDECommon", "SDEDisclosure", "SDEExtracts", "SDEPolicy", "SDEQuery", "SDEStore",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+            ],
             swiftSettings: swiftSettings
         ),
     ]

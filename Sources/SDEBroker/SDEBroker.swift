@@ -6,6 +6,11 @@ struct SDEBroker: AsyncParsableCommand {
         commandName: "sde-broker",
         abstract: "Secure data environment query broker.",
         subcommands: [
+            PolicyCommand.self,
+            QuickstartCommand.self,
+            DBCommand.self,
+            DataCommand.self,
+            AuditCommand.self,
         ]
     )
 }

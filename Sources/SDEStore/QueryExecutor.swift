@@ -1,0 +1,127 @@
+import Logging
+import PostgresNIO
+import SDECommon
+public import SDEDisclosure
+public import SDEQuery
+
+/// Runs a ``CompiledQuery`` against the curated views and returns the disclosure engine's input table.
+///
+/// Every run is one READ ONLY transaction that first drops to the `sde_reader` role (`SET LOCAL ROLE`), which may
+/// SELECT the curated views and nothing else, and sets a `statement_timeout` for the query. The result is read row
+/// by row and refused once it passes ``maxCells`` cells (rows × measures). The connecting role must be a member of
+/// `sde_reader` (or a superuser). Errors are ``StoreError``s without SQL text or values; a statement timeout
+/// (SQLSTATE 57014) is ``StoreError/queryTimeout(_:)``.
+///
+/// ```swift
+/// let compiled = try QueryCompiler.compile(run)
+/// let table = try await QueryExecutor(statementTimeout: .seconds(30), maxCells: 20_000).run(compiled, on: db)
+/// let protected = try DisclosureControl(rules: run.rules).protect(table)
+/// ```
+public struct QueryExecutor: Sendable {
+    /// The role vetted queries run as.
+    public static let readerRole = "sde_reader"
+
+    /// How long PostgreSQL may spend on the statement before cancelling it (rounded up to whole milliseconds).
+    public var statementTimeout: Duration
+    /// The most cells (result rows × measures) a query may return; more is refused.
+    public var maxCells: Int
+
+    /// An executor; the defaults are a 30-second timeout and 20,000 cells.
+    public init(statementTimeout: Duration = .seconds(30), maxCells: Int = 20_000) {
+        self.statementTimeout = statementTimeout
+        self.maxCells = maxCells
+    }
+
+    /// Runs `query` on `db` and returns its statistics table: every cell and margin, in the statement's order.
+    public func run(_ query: CompiledQuery, on db: Database) async throws(StoreError) -> StatisticsTable {
+        let what = "vetted query \(query.queryID)"
+        do {
+            let rows = try await db.transaction(what) {
+                try await db.execute("SET TRANSACTION READ ONLY", "make \(what) read-only")
+                try await db.execute(PostgresQuery(unsafeSQL: "SET LOCAL ROLE \(Self.readerRole)"), "switch \(what) to \(Self.readerRole)")
+                let timeout = String(timeoutMilliseconds)
+                try await db.execute("SELECT set_config('statement_timeout', \(timeout), true)", "set the timeout of \(what)")
+                return try await fetch(query, db, what)
+            }
+            return query.table(rows)
+        } catch let error as StoreError {
+            throw error
+        } catch {
+            throw db.failure(error, what)
+        }
+    }
+
+    /// The timeout in whole milliseconds, at least 1 (PostgreSQL reads 0 as no timeout).
+    var timeoutMilliseconds: Int {
+        let (seconds, attoseconds) = statementTimeout.components
+        let milliseconds = seconds * 1000 + (attoseconds + 999_999_999_999_999) / 1_000_000_000_000_000
+        return max(1, Int(milliseconds))
+    }
+
+    /// Runs the statement and decodes its rows, stopping at the cell cap.
+    private func fetch(_ query: CompiledQuery, _ db: Database, _ what: String) async throws(StoreError) -> [StatisticsRow] {
+        var binds = PostgresBindings(capacity: query.binds.count)
+        for value in query.binds { binds.append(value) }
+        let cellsPerRow = max(1, query.measures.count)
+        var rows: [StatisticsRow] = []
+        do {
+            let sequence = try await db.connection.query(PostgresQuery(unsafeSQL: query.sql, binds: binds), logger: db.logger)
+            for try await row in sequence {
+                guard (rows.count + 1) * cellsPerRow <= maxCells else {
+                    throw StoreError.tooManyCells(
+                        "\(what) returns more than \(maxCells) cells (the limit); narrow it with its parameters or ask an operator to raise the limit"
+                    )
+                }
+                rows.append(try query.statisticsRow(Self.values(of: row, query.columns)))
+            }
+        } catch let error as StoreError {
+            throw error
+        } catch let error as QueryError {
+            db.logger.error(
+                "result does not match the compiled layout", metadata: ["sde.query.id": "\(query.queryID)", "sde.query.error": "\(error)"])
+            throw .queryFailed("\(what) returned a result that does not match its compiled layout")
+        } catch let error as PSQLError where error.serverInfo?[.sqlState] == "57014" {
+            db.logger.debug("statement timeout", metadata: ["sde.query.id": "\(query.queryID)", "sde.db.error": "\(String(reflecting: error))"])
+            throw .queryTimeout("\(what) was cancelled after the statement timeout of \(timeoutMilliseconds) ms")
+        } catch {
+            throw db.failure(error, what)
+        }
+        return rows
+    }
+
+    /// Decodes one row per the compiled column types; a column of another type is a layout mismatch.
+    private static func values(of row: PostgresRow, _ columns: [ResultColumn]) throws(QueryError) -> [ResultValue] {
+        let cells = row.makeRandomAccess()
+        guard cells.count == columns.count else {
+            throw .unexpectedResult("a result row has \(cells.count) columns, expected \(columns.count)")
+        }
+        var values: [ResultValue] = []
+        values.reserveCapacity(columns.count)
+        for (i, column) in columns.enumerated() {
+            do {
+                switch column.type {
+                case .integer: values.append(try cells[i].decode(Int?.self).map(ResultValue.integer) ?? .null)
+                case .double: values.append(try cells[i].decode(Double?.self).map(ResultValue.double) ?? .null)
+                case .text: values.append(try cells[i].decode(String?.self).map(ResultValue.text) ?? .null)
+                case .doubleArray: values.append(try cells[i].decode([Double]?.self).map(ResultValue.doubleArray) ?? .null)
+                }
+            } catch {
+                throw .unexpectedResult("column \(column.name) does not decode as \(column.type.rawValue)")
+            }
+        }
+        return values
+    }
+}
+
+extension PostgresBindings {
+    /// Appends a compiled bind as the type its placeholder casts from: dates as `YYYY-MM-DD` text.
+    fileprivate mutating func append(_ value: QueryBind) {
+        switch value {
+        case .date(let day): append(day.description)
+        case .text(let text): append(text)
+        case .textArray(let texts): append(texts)
+        case .integer(let n): append(n)
+        case .boolean(let flag): append(flag)
+        }
+    }
+}
