@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Logging
+import SDEAudit
 import SDEExtracts
 import SDEStore
 
@@ -65,13 +66,25 @@ func ingest(keyFile: String, directory: String, quarantine: String?, database: D
     let authorities = try LocalAuthority.load(from: database.sqlDir + "/local_authorities.csv")
     let quarantinePath = try quarantine ?? defaultQuarantinePath(stateDir: database.stateDir)
     let config = try await database.config(logger: .cli)
-    return try await Database.with(config, logger: .cli) { db in
+    let report = try await Database.with(config, logger: .cli) { db in
         guard try await database.migrator.pending(db).isEmpty else {
             throw ValidationError("the database schema is not up to date: run `sde-broker db migrate` first")
         }
         let ingestor = Ingestor(pseudonymiser: Pseudonymiser(key: key), localAuthorityCodes: Set(authorities.map(\.code)), quarantinePath: quarantinePath)
         return try await ingestor.ingest(directory: directory, db: db)
     }
+    // The operator's load is accounted for like every other access.
+    let trail = try await database.auditTrail(logger: .cli)
+    try await trail.record(
+        AuditEventDraft(
+            actor: operatorName, role: "operator", action: .dataIngested, target: "extracts",
+            parameters: [
+                "files_loaded": String(report.files.filter { !$0.alreadyIngested }.count), "rows_read": String(report.rowsRead),
+                "rows_loaded": String(report.rowsLoaded), "rows_quarantined": String(report.rowsQuarantined),
+            ],
+            outcome: .allowed))
+    await trail.close()
+    return report
 }
 
 private func defaultQuarantinePath(stateDir: String) throws -> String {

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Logging
+import SDEAudit
 import SDEExtracts
 import SDEPolicy
 import SDEStore
@@ -15,6 +16,9 @@ struct DatabaseOptions: ParsableArguments {
     @Option(help: "Directory holding migrations/, views/ and local_authorities.csv.")
     var sqlDir: String = "Sql"
 
+    @Option(help: "Directory of the audit trail's JSONL mirror.")
+    var auditDir: String = "AuditLogs"
+
     /// The embedded cluster, or `nil` when `DATABASE_URL` names the server.
     var embedded: EmbeddedPostgres? {
         ProcessInfo.processInfo.environment["DATABASE_URL"] == nil ? EmbeddedPostgres(directory: stateDir) : nil
@@ -28,6 +32,19 @@ struct DatabaseOptions: ParsableArguments {
     }
 
     var migrator: Migrator { Migrator(sqlDirectory: sqlDir) }
+
+    /// Opens the audit trail (database and mirror) with the broker's signing key from the state directory.
+    func auditTrail(logger: Logger) async throws -> AuditTrail {
+        let key = try AuditKeyFiles(directory: stateDir).loadOrCreate()
+        return try await AuditTrail.open(database: try await config(logger: logger), mirrorDirectory: auditDir, signingKey: key, logger: logger)
+    }
+}
+
+/// The operator running a command-line operation, as the audit trail names them: `$SUDO_USER`, `$USER`, or `operator`.
+var operatorName: String {
+    let env = ProcessInfo.processInfo.environment
+    let name = env["SUDO_USER"] ?? env["USER"] ?? "operator"
+    return name.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || "-_.".contains($0)) } && !name.isEmpty ? name : "operator"
 }
 
 extension Logger {

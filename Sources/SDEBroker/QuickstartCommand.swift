@@ -1,7 +1,9 @@
 import ArgumentParser
 import Foundation
 import Logging
+import SDECommon
 import SDEExtracts
+import SDEPolicy
 import SDEStore
 
 /// `sde-broker quickstart`: the whole path on a fresh clone, on the embedded PostgreSQL.
@@ -13,6 +15,7 @@ struct QuickstartCommand: AsyncParsableCommand {
 
     @Option(help: "Number of synthetic people.") var persons: Int = 20_000
     @Option(help: "Random seed of the synthetic extracts.") var seed: UInt64 = 2026
+    @Option(help: "The policy directory.") var policyDir = "Policies"
     @OptionGroup var database: DatabaseOptions
 
     func run() async throws {
@@ -23,7 +26,13 @@ struct QuickstartCommand: AsyncParsableCommand {
         let report = try await Database.with(config, logger: logger) { try await database.migrator.migrate($0) }
         print("   schema: \(report.applied.count) files applied, \(report.unchanged) already up to date")
 
-        step("2. Synthetic raw extracts (NHS numbers in, as a data provider would send them)")
+        step("2. Policies: who may see what (Policies/, signed by the IG team)")
+        let reference = try referenceCodes(csvAt: database.sqlDir + "/local_authorities.csv")
+        let policy = try PolicyDirectory.load(at: policyDir, reference: reference)
+        let today = CivilDate(dayNumber: Int((Date().timeIntervalSince1970 / 86_400).rounded(.down)))
+        print(policy.summary(now: today).split(separator: "\n").map { "   " + $0 }.joined(separator: "\n"))
+
+        step("3. Synthetic raw extracts (NHS numbers in, as a data provider would send them)")
         let extracts = "\(database.stateDir)/extracts/persons-\(persons)-seed-\(seed)"
         if FileManager.default.fileExists(atPath: extracts) {
             print("   reusing \(extracts)")
@@ -32,7 +41,7 @@ struct QuickstartCommand: AsyncParsableCommand {
             print("   wrote \(summary.rowsWritten) rows in \(summary.files) files to \(extracts) (0.2% deliberately broken)")
         }
 
-        step("3. Pseudonymising ingest")
+        step("4. Pseudonymising ingest")
         let keyFile = "\(database.stateDir)/pseudonymisation.key"
         if !FileManager.default.fileExists(atPath: keyFile) {
             try PseudonymisationKey.generate().write(to: keyFile)
@@ -41,10 +50,14 @@ struct QuickstartCommand: AsyncParsableCommand {
         let ingested = try await ingest(keyFile: keyFile, directory: extracts, quarantine: nil, database: database)
         print(ingested.summary.split(separator: "\n").map { "   " + $0 }.joined(separator: "\n"))
 
-        step("4. What the database now holds")
+        step("5. What the database now holds")
         try await Database.with(config, logger: logger) { db in
             for line in try await LoadedData.describe(db) { print("   " + line) }
         }
+
+        step("6. The audit trail (every access, hash-chained, in the database and in \(database.auditDir)/)")
+        let verification = try await verifyAuditTrail(database: database, mirrorDir: database.auditDir, publicKey: nil)
+        print(verification.summary.split(separator: "\n").map { "   " + $0 }.joined(separator: "\n"))
         print("\nNext: `swift run sde-broker db status`, or `swift run sde-broker db stop` when done.")
     }
 
