@@ -35,7 +35,8 @@ echo "synth: $persons persons, $rows rows in $(secs "$t0" "$t1") s = $(python3 -
 "$bin" data keygen --out "$work/key" >/dev/null
 t0=$(now)
 DATABASE_URL="postgres://sde_admin:$password@127.0.0.1:$port/bench_ingest" \
-    /usr/bin/time -f "%M" -o "$work/rss" "$bin" data ingest --key-file "$work/key" --quarantine "$work/q.csv" "$work/extracts" >"$work/ingest.txt"
+    /usr/bin/time -f "%M" -o "$work/rss" "$bin" data ingest --key-file "$work/key" --quarantine "$work/q.csv" \
+        --state-dir "$state" --audit-dir "$work/audit" "$work/extracts" >"$work/ingest.txt"
 t1=$(now)
 ingest=$(secs "$t0" "$t1")
 echo "ingest: $rows rows in $ingest s = $(python3 -c "print(round($rows/$ingest))") rows/s, peak RSS $(( $(cat "$work/rss") / 1024 )) MiB"
@@ -50,7 +51,8 @@ for t in person care_event hospital_spell; do
 done
 t0=$(now)
 for t in person care_event hospital_spell; do
-    psql -q -d bench_copy -c "\\copy linked.$t ($(cat "$work/$t.cols")) FROM '$work/$t.copy'"
+    cols=$(cat "$work/$t.cols")
+    psql -q -d bench_copy -c "\\copy linked.$t ($cols) FROM '$work/$t.copy'"
 done
 t1=$(now)
 copy=$(secs "$t0" "$t1")

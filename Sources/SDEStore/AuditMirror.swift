@@ -123,6 +123,15 @@ public struct AuditMirror: Sendable {
         return nil
     }
 
+    /// Whether the mirror holds the event at `head` (same sequence and hash).
+    func contains(_ head: AuditHead) throws -> Bool {
+        var found = false
+        try forEachLine { line, _, _ in
+            if !found, let event = try? AuditJSONL.decode(line), event.sequence == head.sequence { found = event.hash == head.hash }
+        }
+        return found
+    }
+
     /// Removes every line after the event with sequence `sequence` (0: every line): events written to the mirror whose
     /// database commit never happened (the broker stopped in between), so they were never acted on.
     func truncate(after sequence: Int64) throws {

@@ -66,21 +66,38 @@ public actor AuditTrail {
             try FileManager.default.createDirectory(atPath: mirrorDirectory, withIntermediateDirectories: true)
         } catch { throw StoreError.auditUnavailable("cannot create the audit mirror directory \(mirrorDirectory)") }
         let db = try await connect(config, logger: logger)
+        do {
+            let head = try await reconcile(db, mirror)
+            return AuditTrail(
+                config: config, db: db, mirror: mirror, signingKey: signingKey, checkpointInterval: checkpointInterval,
+                writeTimeout: writeTimeout, head: head, logger: logger)
+        } catch {
+            try? await db.connection.close()
+            throw error
+        }
+    }
+
+    /// The head both stores agree on, after cutting from the mirror a tail that extends the database's chain but never
+    /// committed; refuses anything else.
+    private static func reconcile(_ db: Database, _ mirror: AuditMirror) async throws -> AuditHead {
         let databaseHead = try await Self.databaseHead(db)
         let mirrorHead = try mirror.lastEvent()?.head ?? .genesis
         if mirrorHead.sequence > databaseHead.sequence {
-            logger.warning("cutting uncommitted events from the audit mirror", metadata: ["sde.audit.after": "\(databaseHead.sequence)"])
+            // Only a tail that extends this database's own chain may be cut; anything else is another trail or damage.
+            guard databaseHead.sequence > 0, try mirror.contains(databaseHead) else {
+                throw StoreError.auditUnavailable(
+                    "the audit mirror in \(mirror.directory) holds events this database does not (database head \(databaseHead.sequence)): "
+                        + "if it belongs to another database, use another --audit-dir; otherwise run `sde-broker audit verify`")
+            }
+            db.logger.warning("cutting uncommitted events from the audit mirror", metadata: ["sde.audit.after": "\(databaseHead.sequence)"])
             try mirror.truncate(after: databaseHead.sequence)
         }
         let reconciled = try mirror.lastEvent()?.head ?? .genesis
         guard reconciled == databaseHead else {
-            try? await db.connection.close()
             throw StoreError.auditUnavailable(
                 "the audit stores disagree (database head \(databaseHead.sequence), mirror head \(reconciled.sequence)): run `sde-broker audit verify`")
         }
-        return AuditTrail(
-            config: config, db: db, mirror: mirror, signingKey: signingKey, checkpointInterval: checkpointInterval, writeTimeout: writeTimeout,
-            head: databaseHead, logger: logger)
+        return databaseHead
     }
 
     /// The last committed event's sequence and hash.

@@ -183,6 +183,21 @@ import Testing
         }
     }
 
+    @Test func aMirrorFromAnotherDatabaseIsNeverCutOrMixed() async throws {
+        let fixture = Fixture()
+        defer { fixture.remove() }
+        try await TestPostgres.withDatabase { first, firstDB in
+            let trail = try await fixture.open(first)
+            try await trail.record(try Self.draft(1))
+            await trail.close()
+            try await TestPostgres.withDatabase { second, _ in
+                let error = await #expect(throws: StoreError.self) { _ = try await fixture.open(second) }
+                #expect(error?.message.contains("another --audit-dir") == true)
+            }
+            #expect(try await fixture.verify(firstDB).isIntact, "the first database's mirror is untouched")
+        }
+    }
+
     enum Damage: String, CaseIterable, Sendable {
         case editMirrorField, deleteMirrorLine, swapMirrorLines, truncateMirror, rewriteDatabaseRow, deleteDatabaseRow
     }
