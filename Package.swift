@@ -80,6 +80,15 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // What the broker does for its users, on top of the pure targets and the store: run a vetted query end to end.
+        .target(
+            name: "SDEService",
+            dependencies: [
+                "SDEAudit", "SDECommon", "SDEDisclosure", "SDEPolicy", "SDEQuery", "SDEStore",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         .executableTarget(
             name: "SDEBroker",
             dependencies: [
@@ -87,6 +96,7 @@ let package = Package(
                 "SDECommon",
                 "SDEExtracts",
                 "SDEPolicy",
+                "SDEService",
                 "SDEStore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
@@ -102,7 +112,7 @@ let package = Package(
         .testTarget(
             name: "SDEStoreTests",
             dependencies: [
-                "SDEAudit", "SDECommon", "SDEDisclosure", "SDEExtracts", "SDEPolicy", "SDEQuery", "SDEStore",
+                "SDEAudit", "SDECommon", "SDEDisclosure", "SDEExtracts", "SDEPolicy", "SDEQuery", "SDEService", "SDEStore",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),

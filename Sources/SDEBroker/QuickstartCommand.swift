@@ -1,9 +1,11 @@
 import ArgumentParser
 import Foundation
 import Logging
+import SDEAudit
 import SDECommon
 import SDEExtracts
 import SDEPolicy
+import SDEService
 import SDEStore
 
 /// `sde-broker quickstart`: the whole path on a fresh clone, on the embedded PostgreSQL.
@@ -55,7 +57,30 @@ struct QuickstartCommand: AsyncParsableCommand {
             for line in try await LoadedData.describe(db) { print("   " + line) }
         }
 
-        step("6. The audit trail (every access, hash-chained, in the database and in \(database.auditDir)/)")
+        step("6. A researcher runs vetted queries (access decided, cells protected, audited before release)")
+        let examples: [(user: String, project: String, query: String, parameters: [String: String])] = [
+            ("r-amara-bello", "P2025-003", "services-by-type-quarter", ["from": "2023Q2", "to": "2024Q1"]),
+            ("r-amara-bello", "P2025-003", "home-care-cost-by-support-reason", ["from": "2023Q2", "to": "2024Q1"]),
+            ("r-tom-okafor", "P2025-002", "requests-by-la-quarter", ["from": "2024Q1", "to": "2024Q1"]),
+        ]
+        for example in examples {
+            let parameters = example.parameters.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
+            print("\n   $ sde-broker query run --user \(example.user) --project \(example.project) --query \(example.query) \(parameters)")
+            let outcome = try await runQuery(
+                user: example.user, project: example.project, query: example.query, parameters: example.parameters, today: today,
+                policyDir: policyDir, database: database)
+            switch outcome {
+            case .released(let document, event: let event):
+                let lines = document.text.split(separator: "\n", omittingEmptySubsequences: false)
+                let shown = lines.count > 24 ? lines.prefix(12) + ["... \(lines.count - 14) more rows ..."] + lines.suffix(2) : lines[...]
+                print(shown.map { "   " + $0 }.joined(separator: "\n"))
+                print("   audit event #\(event.sequence), output SHA-256 \(event.outputDigest?.hex.prefix(16) ?? "")...")
+            case .denied(let denial, event: let event):
+                print("   denied (\(denial.reason.rawValue)): \(denial.message)\n   audit event #\(event.sequence)")
+            }
+        }
+
+        step("7. The audit trail (every access, hash-chained, in the database and in \(database.auditDir)/)")
         let verification = try await verifyAuditTrail(database: database, mirrorDir: database.auditDir, publicKey: nil)
         print(verification.summary.split(separator: "\n").map { "   " + $0 }.joined(separator: "\n"))
         print("\nNext: `swift run sde-broker db status`, or `swift run sde-broker db stop` when done.")

@@ -11,6 +11,7 @@ struct SDEBroker: AsyncParsableCommand {
             DBCommand.self,
             DataCommand.self,
             AuditCommand.self,
+            QueryCommand.self,
         ]
     )
 }

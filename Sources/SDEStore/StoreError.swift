@@ -42,6 +42,25 @@ public struct StoreError: Error, CustomStringConvertible, Sendable {
     public static func auditUnavailable(_ message: String) -> StoreError { StoreError(.auditUnavailable, message) }
     /// True for ``auditUnavailable(_:)`` errors (the HTTP layer maps them to `audit_unavailable`).
     public var isAuditUnavailable: Bool { code == .auditUnavailable }
+
+    /// A stable machine-readable code, e.g. `query_timeout`, for audit events and API errors.
+    public var identifier: String {
+        switch code {
+        case .processFailed: "process_failed"
+        case .clusterNotRunning: "cluster_not_running"
+        case .postgresNotInstalled: "postgres_not_installed"
+        case .invalidDatabaseURL: "invalid_database_url"
+        case .migrationFailed: "migration_failed"
+        case .migrationChanged: "migration_changed"
+        case .databaseUnavailable: "database_unavailable"
+        case .ingestRefused: "ingest_refused"
+        case .io: "io_error"
+        case .auditUnavailable: "audit_unavailable"
+        case .queryTimeout: "query_timeout"
+        case .tooManyCells: "too_many_cells"
+        case .queryFailed: "query_failed"
+        }
+    }
     /// A vetted query ran longer than the statement timeout and was cancelled by PostgreSQL (SQLSTATE 57014).
     public static func queryTimeout(_ message: String) -> StoreError { StoreError(.queryTimeout, message) }
     /// A vetted query returned more cells than the configured cap; its result was discarded.

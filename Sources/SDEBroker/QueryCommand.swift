@@ -1,0 +1,72 @@
+import ArgumentParser
+import Foundation
+import Logging
+import SDEAudit
+import SDECommon
+import SDEPolicy
+import SDEService
+import SDEStore
+
+/// `sde-broker query run`.
+struct QueryCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "query",
+        abstract: "Run vetted queries under an approved project.",
+        subcommands: [Run.self]
+    )
+
+    struct Run: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Decide access, run a vetted query as the read-only role, protect every cell, audit, then print the table.")
+        @Option(help: "The researcher's user id.") var user: String
+        @Option(help: "The project id.") var project: String
+        @Option(help: "The vetted query id.") var query: String
+        @Option(name: .customLong("param"), help: "A parameter as NAME=VALUE (repeatable), e.g. from=2023Q2.") var params: [String] = []
+        @Option(help: "table, json or csv.") var format: String = "table"
+        @Option(help: "The policy directory.") var policyDir = "Policies"
+        @Option(help: "Evaluate dates on this day (YYYY-MM-DD) instead of today.") var today: String?
+        @OptionGroup var database: DatabaseOptions
+
+        func run() async throws {
+            guard ["table", "json", "csv"].contains(format) else { throw ValidationError("--format must be table, json or csv") }
+            var parameters: [String: String] = [:]
+            for param in params {
+                let parts = param.split(separator: "=", maxSplits: 1).map(String.init)
+                guard parts.count == 2, parameters.updateValue(parts[1], forKey: parts[0]) == nil else {
+                    throw ValidationError("--param must be NAME=VALUE, each name once")
+                }
+            }
+            let output = try await runQuery(
+                user: user, project: project, query: query, parameters: parameters, today: try PolicyCommand.day(today),
+                policyDir: policyDir, database: database)
+            switch output {
+            case .released(let document, event: let event):
+                switch format {
+                case "json": print(document.json(audit: event.head).canonicalString)
+                case "csv": print(document.csv, terminator: "")
+                default: print(document.text + "\naudit event #\(event.sequence) \(event.hash.hex)")
+                }
+            case .denied(let denial, event: let event):
+                FileHandle.standardError.write(Data("denied (\(denial.reason.rawValue)): \(denial.message)\naudit event #\(event.sequence)\n".utf8))
+                throw ExitCode(2)
+            }
+        }
+    }
+}
+
+/// Loads the policy set, opens the audit trail, and runs one vetted query through ``QueryRunner``.
+func runQuery(
+    user: String, project: String, query: String, parameters: [String: String], today: CivilDate, policyDir: String, database: DatabaseOptions
+) async throws -> QueryRunner.Outcome {
+    let policy = try PolicyDirectory.load(at: policyDir, reference: try referenceCodes(csvAt: database.sqlDir + "/local_authorities.csv"))
+    let trail = try await database.auditTrail(logger: .cli)
+    do {
+        let runner = QueryRunner(policy: policy, database: try await database.config(logger: .cli), trail: trail, logger: .cli)
+        let outcome = try await runner.run(user: user, project: project, query: query, parameters: parameters, today: today)
+        await trail.close()
+        return outcome
+    } catch {
+        await trail.close()
+        throw error
+    }
+}

@@ -1,0 +1,140 @@
+import Foundation
+public import SDEAudit
+public import SDECommon
+public import SDEDisclosure
+public import SDEPolicy
+
+/// The protected table in the one shape researchers' tools rely on (DESIGN section 9), as canonical JSON or CSV.
+///
+/// A `null` dimension value is a total over that dimension; a suppressed cell has `"value": null` and its rule, never 0.
+/// The audit reference is attached after the release is committed: the event's `output_sha256` covers the document
+/// exactly as rendered here without its `audit` member (canonical JSON), so anyone can recompute it.
+public struct ProtectedTableDocument: Sendable {
+    /// The vetted query's id.
+    public let query: String
+    /// The project it ran under.
+    public let project: String
+    /// The checked parameter values, as given.
+    public let parameters: [String: String]
+    /// The disclosure profile applied.
+    public let profile: String
+    /// The protected table.
+    public let table: ProtectedTable
+
+    /// A document for `table`.
+    public init(query: String, project: String, parameters: [String: String], profile: String, table: ProtectedTable) {
+        self.query = query
+        self.project = project
+        self.parameters = parameters
+        self.profile = profile
+        self.table = table
+    }
+
+    /// The JSON document, with the audit reference when given.
+    public func json(audit: AuditHead? = nil) -> JSONValue {
+        var members: [String: JSONValue] = [
+            "query": .string(query), "project": .string(project),
+            "parameters": .object(parameters.mapValues { .string($0) }),
+            "dimensions": .array(table.dimensions.map { .string($0.name) }),
+            "measures": .array(table.measures.map { .string($0.name) }),
+            "rows": .array(table.rows.map(row)),
+            "disclosure": disclosure,
+        ]
+        if let audit { members["audit"] = .object(["sequence": .int(audit.sequence), "hash": .string(audit.hash.hex)]) }
+        return .object(members)
+    }
+
+    /// CSV: one column per dimension (empty = total), then per measure a value column and a status column
+    /// (`released`, `rounded`, or `suppressed:<rule>`; a suppressed value is empty, never 0).
+    public var csv: String {
+        var header = table.dimensions.map(\.name)
+        for measure in table.measures { header += [measure.name, measure.name + "_status"] }
+        var lines = [header.map(Self.csvField).joined(separator: ",")]
+        for row in table.rows {
+            var fields = row.dimensions.map { $0 ?? "" }
+            for cell in row.cells {
+                fields.append(cell.value.map(Self.text) ?? "")
+                fields.append(cell.rule.map { "suppressed:\($0.rawValue)" } ?? cell.status.rawValue)
+            }
+            lines.append(fields.map(Self.csvField).joined(separator: ","))
+        }
+        return lines.joined(separator: "\r\n") + "\r\n"
+    }
+
+    /// A plain-text table for a terminal: totals shown as `(total)`, suppressed cells as `x:<rule>`, then the summary.
+    public var text: String {
+        var header = table.dimensions.map(\.name) + table.measures.map(\.name)
+        var rows: [[String]] = table.rows.map { row in
+            row.dimensions.map { $0 ?? "(total)" }
+                + row.cells.map { cell in cell.rule.map { "x:\($0.rawValue)" } ?? cell.value.map(Self.text) ?? "" }
+        }
+        rows.insert(header, at: 0)
+        header = []
+        let widths = rows[0].indices.map { column in rows.map { $0[column].count }.max() ?? 0 }
+        let dimensionCount = table.dimensions.count
+        var lines = rows.map { row in
+            row.enumerated().map { column, text in
+                let pad = String(repeating: " ", count: widths[column] - text.count)
+                return column < dimensionCount ? text + pad : pad + text
+            }.joined(separator: "  ")
+        }
+        lines.insert(String(repeating: "-", count: lines[0].count), at: 1)
+        let suppressed = table.summary.suppressed.sorted { $0.key < $1.key }.map { "\($0.key.rawValue) \($0.value)" }
+        lines.append("")
+        lines.append(
+            "disclosure (\(profile): threshold \(table.rules.threshold), rounding base \(table.rules.roundingBase)): "
+                + "\(table.summary.released) released, \(table.summary.rounded) rounded, \(table.summary.suppressedTotal) suppressed"
+                + (suppressed.isEmpty ? "" : " (\(suppressed.joined(separator: ", ")))"))
+        return lines.joined(separator: "\n")
+    }
+
+    /// Cells released and suppressed by rule, as the audit event records them.
+    public var cellCounts: AuditCellCounts {
+        AuditCellCounts(
+            released: table.summary.released + table.summary.rounded,
+            suppressed: Dictionary(uniqueKeysWithValues: table.summary.suppressed.map { ($0.key.rawValue, $0.value) }))
+    }
+
+    private var disclosure: JSONValue {
+        let rules = table.rules
+        return .object([
+            "profile": .string(profile), "threshold": .int(Int64(rules.threshold)), "rounding_base": .int(Int64(rules.roundingBase)),
+            "cells": .object([
+                "released": .int(Int64(table.summary.released)), "rounded": .int(Int64(table.summary.rounded)),
+                "suppressed": .object(Dictionary(uniqueKeysWithValues: table.summary.suppressed.map { ($0.key.rawValue, .int(Int64($0.value))) })),
+            ]),
+        ])
+    }
+
+    private func row(_ row: ProtectedRow) -> JSONValue {
+        var dimensions: [String: JSONValue] = [:]
+        for (dimension, value) in zip(table.dimensions, row.dimensions) { dimensions[dimension.name] = value.map(JSONValue.string) ?? .null }
+        var cells: [String: JSONValue] = [:]
+        for (measure, cell) in zip(table.measures, row.cells) {
+            var members: [String: JSONValue] = ["value": cell.value.map(Self.json) ?? .null, "status": .string(cell.status.rawValue)]
+            if let rule = cell.rule { members["rule"] = .string(rule.rawValue) }
+            cells[measure.name] = .object(members)
+        }
+        return .object(["dimensions": .object(dimensions), "cells": .object(cells)])
+    }
+
+    private static func json(_ value: CellValue) -> JSONValue {
+        switch value {
+        case .integer(let n): .int(Int64(n))
+        case .real: .decimal(text(value))
+        }
+    }
+
+    /// Reals with four decimals (rates, means, medians); integers as they are.
+    private static func text(_ value: CellValue) -> String {
+        switch value {
+        case .integer(let n): String(n)
+        case .real(let x): String(format: "%.4f", x)
+        }
+    }
+
+    private static func csvField(_ value: String) -> String {
+        guard value.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) else { return value }
+        return "\"" + value.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+    }
+}

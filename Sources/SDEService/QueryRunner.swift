@@ -1,0 +1,115 @@
+public import Logging
+public import SDEAudit
+public import SDECommon
+import SDEDisclosure
+public import SDEPolicy
+import SDEQuery
+public import SDEStore
+
+/// Runs a vetted query for a user, end to end: decide access, compile, execute as the read-only role, protect every
+/// cell, commit the audit event, and only then hand the table back. Denials and failures are audited too.
+///
+/// ```swift
+/// let runner = QueryRunner(policy: policy, database: config, trail: trail, logger: logger)
+/// switch try await runner.run(user: "r-priya-shah", project: "P2025-002", query: "requests-by-la-quarter",
+///                             parameters: ["from": "2023Q2", "to": "2024Q1"], today: today) { ... }
+/// ```
+public struct QueryRunner: Sendable {
+    /// What a run gave the caller.
+    public enum Outcome: Sendable {
+        /// The protected table, released after its audit event committed.
+        case released(ProtectedTableDocument, event: AuditEvent)
+        /// Access was refused; the refusal was audited.
+        case denied(AccessDenial, event: AuditEvent)
+    }
+
+    /// A failure after access was granted (database, timeout, disclosure control); it was audited, no data left.
+    public struct Failure: Error, Sendable, CustomStringConvertible {
+        /// A stable code such as `query_timeout` or `disclosure_audit_failed`.
+        public let code: String
+        /// What went wrong, without SQL text or values.
+        public let message: String
+        /// The audit event of the failure.
+        public let event: AuditEvent
+        public var description: String { "\(code): \(message)" }
+    }
+
+    let policy: PolicySet
+    let database: DatabaseConfig
+    let trail: AuditTrail
+    let executor: QueryExecutor
+    let logger: Logger
+
+    /// A runner over a loaded policy set, the database, and the audit trail every outcome goes through.
+    public init(policy: PolicySet, database: DatabaseConfig, trail: AuditTrail, executor: QueryExecutor = QueryExecutor(), logger: Logger) {
+        self.policy = policy
+        self.database = database
+        self.trail = trail
+        self.executor = executor
+        self.logger = logger
+    }
+
+    /// Runs `query` of `project` for `user` with `parameters` as typed by the user, on `today`.
+    /// - Throws: ``Failure`` after an audited failure; `StoreError.auditUnavailable` when even that could not be recorded.
+    public func run(user: String, project: String, query: String, parameters: [String: String], today: CivilDate) async throws -> Outcome {
+        let decision = policy.decide(user: user, action: .runQuery(project: project, query: query, parameters: parameters), now: today)
+        let grant: AccessGrant
+        switch decision {
+        case .deny(let denial):
+            // The typed parameters are not recorded: they failed the policy's checks and could hold anything.
+            let event = try await trail.record(
+                try Self.draft(
+                    user: user, role: nil, project: project, query: query, parameters: [:], policyDigest: policy.digest, outcome: .denied,
+                    reason: denial.reason.rawValue))
+            return .denied(denial, event: event)
+        case .allow(let allowed):
+            grant = allowed
+        }
+        guard let run = grant.run else { preconditionFailure("a runQuery grant always carries the query to run") }
+        let checked = run.parameters.values
+        do {
+            let compiled = try QueryCompiler.compile(run)
+            let statistics = try await Database.with(database, logger: logger) { db in try await executor.run(compiled, on: db) }
+            let table = try DisclosureControl(rules: run.rules).protect(statistics)
+            let document = ProtectedTableDocument(query: query, project: project, parameters: checked, profile: run.profile, table: table)
+            let (event, _) = try await trail.release(document.json().canonicalBytes) { digest in
+                try Self.draft(
+                    user: user, role: "researcher", project: project, query: query, parameters: checked, policyDigest: grant.policyDigest,
+                    outcome: .allowed, cells: document.cellCounts, outputDigest: digest)
+            }
+            return .released(document, event: event)
+        } catch let error as StoreError where error.isAuditUnavailable {
+            throw error
+        } catch {
+            let (code, message) = Self.describe(error)
+            let event = try await trail.record(
+                try Self.draft(
+                    user: user, role: "researcher", project: project, query: query, parameters: checked, policyDigest: grant.policyDigest,
+                    outcome: .error, reason: code))
+            throw Failure(code: code, message: message, event: event)
+        }
+    }
+
+    /// An audit draft; names the user typed that are not valid identifiers are recorded as unknown rather than verbatim.
+    static func draft(
+        user: String, role: String?, project: String, query: String, parameters: [String: String], policyDigest: String, outcome: AuditOutcome,
+        reason: String? = nil, cells: AuditCellCounts = .none, outputDigest: AuditDigest? = nil
+    ) throws -> AuditEventDraft {
+        func word(_ text: String) -> String? {
+            text.utf8.count <= 128 && !text.isEmpty && text.utf8.allSatisfy { $0 > 0x20 && $0 < 0x7F } ? text : nil
+        }
+        return try AuditEventDraft(
+            actor: word(user) ?? AuditEventDraft.anonymousActor, role: role, project: word(project), action: outcome == .denied ? .queryDenied : .queryRun,
+            target: word(query), parameters: parameters, policyDigest: AuditDigest(hex: policyDigest), outcome: outcome, reason: reason,
+            cells: cells, outputDigest: outputDigest)
+    }
+
+    static func describe(_ error: any Error) -> (code: String, message: String) {
+        switch error {
+        case let error as StoreError: (error.identifier, error.message)
+        case let error as DisclosureError: ("disclosure_" + error.identifier, error.message)
+        case let error as QueryError: ("query_" + error.identifier, error.message)
+        default: ("internal_error", "the query could not be run")
+        }
+    }
+}

@@ -1,0 +1,82 @@
+import Foundation
+import SDEAudit
+import SDECommon
+import SDEDisclosure
+import SDEExtracts
+import SDEPolicy
+import SDEService
+import SDEStore
+import Testing
+
+@Suite struct QueryRunnerTests {
+    static let today = CivilDate(year: 2026, month: 11, day: 26)!
+
+    /// Ingests a small synthetic extract and runs `body` with a runner over the example policy set.
+    func withRunner(_ body: (QueryRunner, Database, AuditTrailTests.Fixture) async throws -> Void) async throws {
+        let scratch = try IngestTests.Scratch(persons: 3000, seed: 21)
+        let fixture = AuditTrailTests.Fixture()
+        defer {
+            scratch.remove()
+            fixture.remove()
+        }
+        try await TestPostgres.withDatabase { config, db in
+            _ = try await scratch.ingestor().ingest(directory: scratch.extracts, db: db)
+            let trail = try await fixture.open(config)
+            let runner = QueryRunner(policy: try QueryExecutionTests.policy(), database: config, trail: trail, logger: TestPostgres.logger)
+            try await body(runner, db, fixture)
+            await trail.close()
+        }
+    }
+
+    @Test func anAllowedResearcherGetsAProtectedTableWhoseDigestIsAudited() async throws {
+        try await withRunner { runner, db, fixture in
+            let outcome = try await runner.run(
+                user: "r-amara-bello", project: "P2025-003", query: "home-care-cost-by-support-reason", parameters: ["from": "2023Q2", "to": "2024Q1"],
+                today: Self.today)
+            guard case .released(let document, let event) = outcome else { Issue.record("expected a release"); return }
+            // Every cell has a status; suppressed cells carry their rule and no value.
+            for row in document.table.rows {
+                for cell in row.cells {
+                    #expect((cell.status == .suppressed) == (cell.value == nil))
+                    #expect((cell.status == .suppressed) == (cell.rule != nil))
+                }
+            }
+            // The audit event names the exact bytes released (the document without its audit reference).
+            #expect(event.outputDigest == AuditDigest.sha256(of: document.json().canonicalBytes))
+            #expect(event.outcome == .allowed && event.action == .queryRun && event.actor == "r-amara-bello")
+            #expect(event.cells.released == document.table.summary.released + document.table.summary.rounded)
+            let json = document.json(audit: event.head).canonicalString
+            #expect(json.contains("\"audit\":{\"hash\":\"\(event.hash.hex)\",\"sequence\":\(event.sequence)}"))
+            #expect(try await fixture.verify(db).isIntact)
+        }
+    }
+
+    @Test(arguments: [
+        ("r-tom-okafor", "P2025-002", "requests-by-la-quarter", DenyReason.trainingExpired),
+        ("r-lewis-grant", "P2025-002", "requests-by-la-quarter", DenyReason.userInactive),
+        ("nobody", "P2025-002", "requests-by-la-quarter", DenyReason.unknownUser),
+        ("r-priya-shah", "P2025-002", "home-care-cost-by-support-reason", DenyReason.queryNotInProject),
+    ])
+    func aDeniedRequestGetsNothingAndIsAudited(_ user: String, _ project: String, _ query: String, _ reason: DenyReason) async throws {
+        try await withRunner { runner, db, fixture in
+            let outcome = try await runner.run(
+                user: user, project: project, query: query, parameters: ["from": "2024Q1", "to": "2024Q1"], today: Self.today)
+            guard case .denied(let denial, let event) = outcome else { Issue.record("expected a denial"); return }
+            #expect(denial.reason == reason)
+            #expect(event.outcome == .denied && event.action == .queryDenied && event.reason == reason.rawValue)
+            #expect(event.outputDigest == nil && event.cells.released == 0)
+            #expect(event.parameters.isEmpty, "parameters that failed the checks are not recorded")
+            #expect(try await fixture.verify(db).isIntact)
+        }
+    }
+
+    @Test func aBadParameterIsRefusedBeforeAnySQLRuns() async throws {
+        try await withRunner { runner, _, _ in
+            let outcome = try await runner.run(
+                user: "r-priya-shah", project: "P2025-002", query: "requests-by-la-quarter", parameters: ["from": "2023Q2'; DROP TABLE x;--", "to": "2024Q1"],
+                today: Self.today)
+            guard case .denied(let denial, _) = outcome else { Issue.record("expected a denial"); return }
+            #expect(denial.reason == .parameterInvalid)
+        }
+    }
+}
