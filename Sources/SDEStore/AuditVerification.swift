@@ -34,10 +34,12 @@ public struct AuditVerification: Sendable {
         let rows = try await db.query("SELECT sequence, hash, line FROM broker.audit_event ORDER BY sequence", "read the audit trail")
         for try await (sequence, hash, line) in rows.decode((Int64, String, String).self) {
             let bytes = Array(line.utf8)
-            if databaseVerifier.consume(line: bytes, lineNumber: Int(sequence)), let event = try? AuditJSONL.decode(bytes),
-                event.sequence != sequence || event.hash.hex != hash
-            {
-                disagreement = disagreement ?? "database row \(sequence): its sequence or hash column does not match the event it holds"
+            // The verifier's head is the event just consumed, so the row's columns are checked without decoding twice.
+            if databaseVerifier.consume(line: bytes, lineNumber: Int(sequence)) {
+                let head = databaseVerifier.report.head
+                if head.sequence != sequence || head.hash.hex != hash {
+                    disagreement = disagreement ?? "database row \(sequence): its sequence or hash column does not match the event it holds"
+                }
             }
             if disagreement == nil {
                 if compared < mirrorLines.count {
