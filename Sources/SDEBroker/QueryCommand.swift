@@ -59,12 +59,20 @@ func runQuery(
     user: String, project: String, query: String, parameters: [String: String], today: CivilDate, policyDir: String, database: DatabaseOptions
 ) async throws -> QueryRunner.Outcome {
     let policy = try PolicyDirectory.load(at: policyDir, reference: try referenceCodes(csvAt: database.sqlDir + "/local_authorities.csv"))
+    return try await withQueryRunner(policy: policy, database: database) { runner in
+        try await runner.run(user: user, project: project, query: query, parameters: parameters, today: today)
+    }
+}
+
+/// Runs `body` with a ``QueryRunner`` over `policy` and one open audit trail, closed (with a checkpoint) afterwards.
+func withQueryRunner<Result: Sendable>(
+    policy: PolicySet, database: DatabaseOptions, _ body: (QueryRunner) async throws -> Result
+) async throws -> Result {
     let trail = try await database.auditTrail(logger: .cli)
     do {
-        let runner = QueryRunner(policy: policy, database: try await database.config(logger: .cli), trail: trail, logger: .cli)
-        let outcome = try await runner.run(user: user, project: project, query: query, parameters: parameters, today: today)
+        let result = try await body(QueryRunner(policy: policy, database: try await database.config(logger: .cli), trail: trail, logger: .cli))
         await trail.close()
-        return outcome
+        return result
     } catch {
         await trail.close()
         throw error

@@ -63,20 +63,22 @@ struct QuickstartCommand: AsyncParsableCommand {
             ("r-amara-bello", "P2025-003", "home-care-cost-by-support-reason", ["from": "2023Q2", "to": "2024Q1"]),
             ("r-tom-okafor", "P2025-002", "requests-by-la-quarter", ["from": "2024Q1", "to": "2024Q1"]),
         ]
-        for example in examples {
-            let parameters = example.parameters.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
-            print("\n   $ sde-broker query run --user \(example.user) --project \(example.project) --query \(example.query) \(parameters)")
-            let outcome = try await runQuery(
-                user: example.user, project: example.project, query: example.query, parameters: example.parameters, today: today,
-                policyDir: policyDir, database: database)
-            switch outcome {
-            case .released(let document, event: let event):
-                let lines = document.text.split(separator: "\n", omittingEmptySubsequences: false)
-                let shown = lines.count > 24 ? lines.prefix(12) + ["... \(lines.count - 14) more rows ..."] + lines.suffix(2) : lines[...]
-                print(shown.map { "   " + $0 }.joined(separator: "\n"))
-                print("   audit event #\(event.sequence), output SHA-256 \(event.outputDigest?.hex.prefix(16) ?? "")...")
-            case .denied(let denial, event: let event):
-                print("   denied (\(denial.reason.rawValue)): \(denial.message)\n   audit event #\(event.sequence)")
+        // One policy set (loaded in step 2) and one audit trail for all the examples.
+        try await withQueryRunner(policy: policy, database: database) { runner in
+            for example in examples {
+                let parameters = example.parameters.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
+                print("\n   $ sde-broker query run --user \(example.user) --project \(example.project) --query \(example.query) \(parameters)")
+                let outcome = try await runner.run(
+                    user: example.user, project: example.project, query: example.query, parameters: example.parameters, today: today)
+                switch outcome {
+                case .released(let document, event: let event):
+                    let lines = document.text.split(separator: "\n", omittingEmptySubsequences: false)
+                    let shown = lines.count > 24 ? lines.prefix(12) + ["... \(lines.count - 14) more rows ..."] + lines.suffix(2) : lines[...]
+                    print(shown.map { "   " + $0 }.joined(separator: "\n"))
+                    print("   audit event #\(event.sequence), output SHA-256 \(event.outputDigest?.hex.prefix(16) ?? "")...")
+                case .denied(let denial, event: let event):
+                    print("   denied (\(denial.reason.rawValue)): \(denial.message)\n   audit event #\(event.sequence)")
+                }
             }
         }
 

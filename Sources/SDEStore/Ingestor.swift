@@ -139,7 +139,6 @@ public struct Ingestor: Sendable {
     ) async throws -> (read: Int, quarantined: Int) {
         var read = 0
         var quarantined = 0
-        var failure: (any Error)?
         try await db.connection.copyFrom(table: target.name, columns: target.columns, logger: db.logger) { writer in
             var buffer: [UInt8] = []
             buffer.reserveCapacity(batchSize * 160)
@@ -155,12 +154,8 @@ public struct Ingestor: Sendable {
                     quarantined += batch.quarantined.count
                     if !buffer.isEmpty { try await writer.write(ByteBuffer(bytes: buffer)) }
                 }
-            } catch {
-                failure = error
-                throw error
             }
         }
-        if let failure { throw failure }
         return (read, quarantined)
     }
 
