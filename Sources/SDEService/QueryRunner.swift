@@ -35,18 +35,23 @@ public struct QueryRunner: Sendable {
     }
 
     let policy: PolicySet
-    let database: DatabaseConfig
+    let connections: DatabaseConnections
     let trail: AuditTrail
     let executor: QueryExecutor
     let logger: Logger
 
     /// A runner over a loaded policy set, the database, and the audit trail every outcome goes through.
-    public init(policy: PolicySet, database: DatabaseConfig, trail: AuditTrail, executor: QueryExecutor = QueryExecutor(), logger: Logger) {
+    public init(policy: PolicySet, connections: DatabaseConnections, trail: AuditTrail, executor: QueryExecutor = QueryExecutor(), logger: Logger) {
         self.policy = policy
-        self.database = database
+        self.connections = connections
         self.trail = trail
         self.executor = executor
         self.logger = logger
+    }
+
+    /// A runner that opens one connection to `database` per run.
+    public init(policy: PolicySet, database: DatabaseConfig, trail: AuditTrail, executor: QueryExecutor = QueryExecutor(), logger: Logger) {
+        self.init(policy: policy, connections: .direct(database, logger: logger), trail: trail, executor: executor, logger: logger)
     }
 
     /// Runs `query` of `project` for `user` with `parameters` as typed by the user, on `today`.
@@ -69,7 +74,7 @@ public struct QueryRunner: Sendable {
         let checked = run.parameters.values
         do {
             let compiled = try QueryCompiler.compile(run)
-            let statistics = try await Database.with(database, logger: logger) { db in try await executor.run(compiled, on: db) }
+            let statistics = try await connections.withDatabase { db in try await executor.run(compiled, on: db) }
             let table = try DisclosureControl(rules: run.rules).protect(statistics)
             let document = ProtectedTableDocument(query: query, project: project, parameters: checked, profile: run.profile, table: table)
             let (event, _) = try await trail.release(document.json().canonicalBytes) { digest in

@@ -1,0 +1,51 @@
+public import Logging
+public import PostgresNIO
+
+/// Where a service gets its database connections: a fresh connection per call (the command line, tests) or a
+/// connection from a pool (the HTTP server, whose ``PostgresClient`` runs in its service group).
+///
+/// ```swift
+/// let connections = DatabaseConnections.pooled(client, logger: logger)
+/// let count = try await connections.withDatabase { db in try await db.query("SELECT 1") }
+/// ```
+public struct DatabaseConnections: Sendable {
+    private enum Source: Sendable {
+        case direct(DatabaseConfig)
+        case pooled(PostgresClient)
+    }
+
+    private let source: Source
+    /// The logger every connection logs into.
+    public let logger: Logger
+
+    /// One new connection per ``withDatabase(_:)`` call, closed afterwards.
+    public static func direct(_ config: DatabaseConfig, logger: Logger) -> DatabaseConnections {
+        DatabaseConnections(source: .direct(config), logger: logger)
+    }
+
+    /// Connections leased from `client`, which must be running (`client.run()`) for as long as they are used.
+    public static func pooled(_ client: PostgresClient, logger: Logger) -> DatabaseConnections {
+        DatabaseConnections(source: .pooled(client), logger: logger)
+    }
+
+    /// Runs `body` with a connection; failures to get one are ``StoreError/databaseUnavailable(_:)``.
+    public func withDatabase<Result: Sendable>(_ body: (Database) async throws -> Result) async throws -> Result {
+        switch source {
+        case .direct(let config):
+            return try await Database.with(config, logger: logger, body)
+        case .pooled(let client):
+            var leased = false
+            do {
+                return try await client.withConnection { connection in
+                    leased = true
+                    return try await body(Database(connection: connection, logger: logger))
+                }
+            } catch let error as StoreError {
+                throw error
+            } catch where !leased {
+                logger.debug("connection lease failed", metadata: ["sde.db.error": "\(String(reflecting: error))"])
+                throw StoreError.databaseUnavailable("cannot get a database connection: \(Database.reason(error))")
+            }
+        }
+    }
+}
