@@ -6,7 +6,7 @@ public struct StoreError: Error, CustomStringConvertible, Sendable {
     private enum Code: Sendable {
         case processFailed, clusterNotRunning, postgresNotInstalled, invalidDatabaseURL, migrationFailed
         case migrationChanged, databaseUnavailable, ingestRefused, io, auditUnavailable
-        case queryTimeout, tooManyCells, queryFailed
+        case queryTimeout, tooManyCells, queryFailed, invalidArgument
     }
 
     private let code: Code
@@ -59,6 +59,7 @@ public struct StoreError: Error, CustomStringConvertible, Sendable {
         case .queryTimeout: "query_timeout"
         case .tooManyCells: "too_many_cells"
         case .queryFailed: "query_failed"
+        case .invalidArgument: "invalid_argument"
         }
     }
     /// A vetted query ran longer than the statement timeout and was cancelled by PostgreSQL (SQLSTATE 57014).
@@ -67,4 +68,6 @@ public struct StoreError: Error, CustomStringConvertible, Sendable {
     public static func tooManyCells(_ message: String) -> StoreError { StoreError(.tooManyCells, message) }
     /// A vetted query's result could not be read into a statistics table (it did not match its compiled layout).
     public static func queryFailed(_ message: String) -> StoreError { StoreError(.queryFailed, message) }
+    /// A caller passed a value the store refuses before touching the database (e.g. a malformed user id for a token).
+    public static func invalidArgument(_ message: String) -> StoreError { StoreError(.invalidArgument, message) }
 }
