@@ -7,10 +7,10 @@ public import SDEQuery
 /// Runs a ``CompiledQuery`` against the curated views and returns the disclosure engine's input table.
 ///
 /// Every run is one READ ONLY transaction that first drops to the `sde_reader` role (`SET LOCAL ROLE`), which may
-/// SELECT the curated views and nothing else, and sets a `statement_timeout` for the query. The result is read row
-/// by row and refused once it passes ``maxCells`` cells (rows × measures). The connecting role must be a member of
-/// `sde_reader` (or a superuser). Errors are ``StoreError``s without SQL text or values; a statement timeout
-/// (SQLSTATE 57014) is ``StoreError/queryTimeout(_:)``.
+/// SELECT the curated views and nothing else, and sets a `statement_timeout` for the query and turns JIT off. The
+/// result is read row by row and refused once it passes ``maxCells`` cells (rows × measures). The connecting role
+/// must be a member of `sde_reader` (or a superuser). Errors are ``StoreError``s without SQL text or values; a
+/// statement timeout (SQLSTATE 57014) is ``StoreError/queryTimeout(_:)``.
 ///
 /// ```swift
 /// let compiled = try QueryCompiler.compile(run)
@@ -34,16 +34,56 @@ public struct QueryExecutor: Sendable {
 
     /// Runs `query` on `db` and returns its statistics table: every cell and margin, in the statement's order.
     public func run(_ query: CompiledQuery, on db: Database) async throws(StoreError) -> StatisticsTable {
+        query.table(try await inReaderTransaction(query, on: db) { what in try await fetch(query, db, what) })
+    }
+
+    /// Runs `query` exactly as ``run(_:on:)`` does (same transaction, role and timeout) but only reads its rows to the
+    /// end without decoding them: PostgreSQL's own time for the statement, which the query benchmark compares with.
+    /// Returns the number of rows.
+    func drain(_ query: CompiledQuery, on db: Database) async throws(StoreError) -> Int {
+        try await inReaderTransaction(query, on: db) { what in
+            var count = 0
+            do {
+                for try await _ in try await db.connection.query(PostgresQuery(unsafeSQL: query.sql, binds: query.bindings), logger: db.logger) {
+                    count += 1
+                }
+            } catch {
+                throw db.failure(error, what)
+            }
+            return count
+        }
+    }
+
+    /// Runs `EXPLAIN (ANALYZE, BUFFERS)` of `query` as ``drain(_:on:)`` runs the query, and returns the plan's lines.
+    func explainAnalyze(_ query: CompiledQuery, on db: Database) async throws(StoreError) -> [String] {
+        try await inReaderTransaction(query, on: db) { what in
+            var lines: [String] = []
+            do {
+                let explain = PostgresQuery(unsafeSQL: "EXPLAIN (ANALYZE, BUFFERS) " + query.sql, binds: query.bindings)
+                let rows = try await db.connection.query(explain, logger: db.logger)
+                for try await line in rows.decode(String.self) { lines.append(line) }
+            } catch {
+                throw db.failure(error, what)
+            }
+            return lines
+        }
+    }
+
+    /// Runs `body` in a READ ONLY transaction as ``readerRole`` with the statement timeout set.
+    private func inReaderTransaction<Result: Sendable>(
+        _ query: CompiledQuery, on db: Database, _ body: (String) async throws -> Result
+    ) async throws(StoreError) -> Result {
         let what = "vetted query \(query.queryID)"
         do {
-            let rows = try await db.transaction(what) {
+            return try await db.transaction(what) {
                 try await db.execute("SET TRANSACTION READ ONLY", "make \(what) read-only")
                 try await db.execute(PostgresQuery(unsafeSQL: "SET LOCAL ROLE \(Self.readerRole)"), "switch \(what) to \(Self.readerRole)")
                 let timeout = String(timeoutMilliseconds)
-                try await db.execute("SELECT set_config('statement_timeout', \(timeout), true)", "set the timeout of \(what)")
-                return try await fetch(query, db, what)
+                // No JIT: for these aggregate statements compiling costs more than it saves (seconds at 1M persons).
+                try await db.execute(
+                    "SELECT set_config('statement_timeout', \(timeout), true), set_config('jit', 'off', true)", "set the timeout of \(what)")
+                return try await body(what)
             }
-            return query.table(rows)
         } catch let error as StoreError {
             throw error
         } catch {
@@ -60,12 +100,10 @@ public struct QueryExecutor: Sendable {
 
     /// Runs the statement and decodes its rows, stopping at the cell cap.
     private func fetch(_ query: CompiledQuery, _ db: Database, _ what: String) async throws(StoreError) -> [StatisticsRow] {
-        var binds = PostgresBindings(capacity: query.binds.count)
-        for value in query.binds { binds.append(value) }
         let cellsPerRow = max(1, query.measures.count)
         var rows: [StatisticsRow] = []
         do {
-            let sequence = try await db.connection.query(PostgresQuery(unsafeSQL: query.sql, binds: binds), logger: db.logger)
+            let sequence = try await db.connection.query(PostgresQuery(unsafeSQL: query.sql, binds: query.bindings), logger: db.logger)
             for try await row in sequence {
                 guard (rows.count + 1) * cellsPerRow <= maxCells else {
                     throw StoreError.tooManyCells(
@@ -110,6 +148,15 @@ public struct QueryExecutor: Sendable {
             }
         }
         return values
+    }
+}
+
+extension CompiledQuery {
+    /// The statement's parameters, bound as ``PostgresBindings/append(_:)`` types them.
+    fileprivate var bindings: PostgresBindings {
+        var result = PostgresBindings(capacity: binds.count)
+        for value in binds { result.append(value) }
+        return result
     }
 }
 
