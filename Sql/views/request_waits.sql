@@ -20,12 +20,13 @@ SELECT r.person_id,
 FROM linked.care_event r
 JOIN linked.person p USING (person_id)
 JOIN linked.local_authority la ON la.la_code = r.la_code
+-- min() rather than ORDER BY ... LIMIT 1: an aggregate always returns exactly one row, so PostgreSQL removes this
+-- join altogether from queries that use neither `assessed` nor `days_to_assessment`; when they do, min() still reads
+-- one entry of the index care_event_assessment_lookup (migration 0008).
 LEFT JOIN LATERAL (
-    SELECT x.event_start
+    SELECT min(x.event_start) AS event_start
     FROM linked.care_event x
     WHERE x.person_id = r.person_id AND x.event_type = 'assessment' AND x.la_code = r.la_code AND x.event_start >= r.event_start
-    ORDER BY x.event_start
-    LIMIT 1
 ) a ON true
 WHERE r.event_type = 'request';
 GRANT SELECT ON datasets.request_waits TO sde_reader;
