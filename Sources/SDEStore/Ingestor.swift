@@ -61,6 +61,11 @@ public struct Ingestor: Sendable {
             report.files.append(try await ingestFile(path, db: db, quarantine: quarantine))
         }
         report.quarantinePath = try quarantine.finish()
+        if report.files.contains(where: { !$0.alreadyIngested }) {
+            // Fresh statistics at once, rather than whenever autovacuum gets to it: the curated views' plans (hash
+            // joins, index-only scans) depend on them, and a first query right after a big load would pay.
+            try await db.execute("ANALYZE linked.person, linked.care_event, linked.hospital_spell", "analyse the loaded tables")
+        }
         return report
     }
 
