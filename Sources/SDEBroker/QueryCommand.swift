@@ -11,8 +11,8 @@ import SDEStore
 struct QueryCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "query",
-        abstract: "Run vetted queries under an approved project.",
-        subcommands: [Run.self]
+        abstract: "Run vetted queries under an approved project, or show one to the IG team.",
+        subcommands: [Run.self, Show.self]
     )
 
     struct Run: AsyncParsableCommand {
@@ -29,15 +29,8 @@ struct QueryCommand: AsyncParsableCommand {
 
         func run() async throws {
             guard ["table", "json", "csv"].contains(format) else { throw ValidationError("--format must be table, json or csv") }
-            var parameters: [String: String] = [:]
-            for param in params {
-                let parts = param.split(separator: "=", maxSplits: 1).map(String.init)
-                guard parts.count == 2, parameters.updateValue(parts[1], forKey: parts[0]) == nil else {
-                    throw ValidationError("--param must be NAME=VALUE, each name once")
-                }
-            }
             let output = try await runQuery(
-                user: user, project: project, query: query, parameters: parameters, today: try PolicyCommand.day(today),
+                user: user, project: project, query: query, parameters: try parameterValues(params), today: try PolicyCommand.day(today),
                 policyDir: policyDir, database: database)
             switch output {
             case .released(let document, event: let event):
@@ -54,6 +47,48 @@ struct QueryCommand: AsyncParsableCommand {
     }
 }
 
+extension QueryCommand {
+    struct Show: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Print a vetted query's specification, compiled SQL and bound parameters (IG officers and operators; audited).",
+            discussion: "Quarter parameters left out default to the dataset's whole coverage, shown as examples; no SQL is executed.")
+        @Option(help: "The IG officer's or operator's user id.") var user: String
+        @Option(help: "The vetted query id.") var query: String
+        @Option(name: .customLong("param"), help: "A parameter as NAME=VALUE (repeatable), e.g. from=2023Q2.") var params: [String] = []
+        @Option(help: "The policy directory.") var policyDir = "Policies"
+        @Option(help: "Evaluate dates on this day (YYYY-MM-DD) instead of today.") var today: String?
+        @OptionGroup var database: DatabaseOptions
+
+        func run() async throws {
+            let parameters = try parameterValues(params)
+            let policy = try PolicyDirectory.load(at: policyDir, reference: try referenceCodes(csvAt: database.sqlDir + "/local_authorities.csv"))
+            let day = try PolicyCommand.day(today)
+            let outcome = try await withAuditTrail(database) { trail in
+                try await QueryInspector(policy: policy, trail: trail, logger: .cli).show(user: user, query: query, parameters: parameters, today: day)
+            }
+            switch outcome {
+            case .shown(let specification, event: let event):
+                print(specification.text + "\n\naudit event #\(event.sequence) \(event.hash.hex)")
+            case .denied(let denial, event: let event):
+                FileHandle.standardError.write(Data("denied (\(denial.reason.rawValue)): \(denial.message)\naudit event #\(event.sequence)\n".utf8))
+                throw ExitCode(2)
+            }
+        }
+    }
+}
+
+/// `--param NAME=VALUE` options as a dictionary; each name once.
+func parameterValues(_ params: [String]) throws -> [String: String] {
+    var parameters: [String: String] = [:]
+    for param in params {
+        let parts = param.split(separator: "=", maxSplits: 1).map(String.init)
+        guard parts.count == 2, parameters.updateValue(parts[1], forKey: parts[0]) == nil else {
+            throw ValidationError("--param must be NAME=VALUE, each name once")
+        }
+    }
+    return parameters
+}
+
 /// Loads the policy set, opens the audit trail, and runs one vetted query through ``QueryRunner``.
 func runQuery(
     user: String, project: String, query: String, parameters: [String: String], today: CivilDate, policyDir: String, database: DatabaseOptions
@@ -68,9 +103,16 @@ func runQuery(
 func withQueryRunner<Result: Sendable>(
     policy: PolicySet, database: DatabaseOptions, _ body: (QueryRunner) async throws -> Result
 ) async throws -> Result {
+    try await withAuditTrail(database) { trail in
+        try await body(QueryRunner(policy: policy, database: try await database.config(logger: .cli), trail: trail, logger: .cli))
+    }
+}
+
+/// Runs `body` with the audit trail open, and closes it (with a checkpoint) afterwards, whatever happens.
+func withAuditTrail<Result: Sendable>(_ database: DatabaseOptions, _ body: (AuditTrail) async throws -> Result) async throws -> Result {
     let trail = try await database.auditTrail(logger: .cli)
     do {
-        let result = try await body(QueryRunner(policy: policy, database: try await database.config(logger: .cli), trail: trail, logger: .cli))
+        let result = try await body(trail)
         await trail.close()
         return result
     } catch {

@@ -12,6 +12,7 @@ struct SDEBroker: AsyncParsableCommand {
             DataCommand.self,
             AuditCommand.self,
             QueryCommand.self,
+            ReleaseCommand.self,
             TokenCommand.self,
         ]
     )

@@ -18,7 +18,9 @@
 /// - means and medians, and rates (numerator / denominator as a proportion), are `released` as computed.
 ///
 /// Persons, events, magnitudes and rates (numerator and denominator) are additive, so their suppression patterns go
-/// through secondary suppression and the ``AuditReport`` criterion; means and medians are not and have primary rules only.
+/// through secondary suppression and the ``AuditReport`` criterion; means and medians are not: they have their primary
+/// rules, and are withheld (`secondary`) wherever a sum of the same value (``TableMeasure/value``) in their row is
+/// suppressed, because a mean or median beside a person count narrows that total.
 /// A table whose audit still fails after repair is refused with ``DisclosureError/auditFailed(_:)``.
 public struct DisclosureControl: Sendable {
     /// The profile's rules.
@@ -50,6 +52,7 @@ public struct DisclosureControl: Sendable {
             for row in suppressed.indices where suppressed[row] && ruleOf[measure][row] == nil { ruleOf[measure][row] = .secondary }
             audited += cells
         }
+        for position in sharedValueSuppressions(table.measures, ruleOf) { ruleOf[position.measure][position.row] = .secondary }
         let rows = table.rows.enumerated().map { r, row in
             ProtectedRow(
                 dimensions: row.dimensions,
@@ -93,6 +96,28 @@ public struct DisclosureControl: Sendable {
             }
         }
         return AuditReport(cells: audited.sorted { ($0.position, $0.component.rawValue) < ($1.position, $1.component.rawValue) })
+    }
+
+    /// Means and medians to withhold because a sum of the same value in the same row is suppressed.
+    ///
+    /// A mean (or median) of a value bounds the total of that value from the persons count released beside it: with
+    /// `n` persons behind it (known to within the rounding interval), a mean `m` of per-person or per-record values
+    /// puts the total at `m × n` or above, and a median `m` puts it at `m × n / 2` or above (half the values are at
+    /// least `m`, none is negative). Either can narrow a suppressed total far below the width the attacker audit
+    /// required of it. Withholding the mean or median wherever the sum is withheld is sufficient for the sums: every
+    /// released mean then sits in a row whose sum is released too, where it says nothing about any total the table
+    /// does not already state, so the audited intervals of the suppressed sums stand. Means and medians are not
+    /// additive, so withholding them needs no further partners.
+    func sharedValueSuppressions(_ measures: [TableMeasure], _ ruleOf: [[SuppressionRule?]]) -> [CellPosition] {
+        var result: [CellPosition] = []
+        for (m, measure) in measures.enumerated() where measure.kind == .mean || measure.kind == .median {
+            guard let value = measure.value else { continue }
+            let sums = measures.indices.filter { measures[$0].kind == .sum && measures[$0].value == value }
+            for row in ruleOf[m].indices where ruleOf[m][row] == nil {
+                if sums.contains(where: { ruleOf[$0][row] != nil }) { result.append(CellPosition(row: row, measure: m)) }
+            }
+        }
+        return result
     }
 
     /// Primary rule per measure, per row.

@@ -47,11 +47,16 @@ public struct TableMeasure: Sendable, Hashable {
     public var name: String
     /// What the measure reports.
     public var kind: MeasureKind
+    /// For sums, means and medians: the value column they summarise (`weekly_cost`), so that disclosure control knows
+    /// which measures describe the same value (a released mean next to a suppressed sum of the same value narrows the
+    /// sum). `nil` for other kinds, or when unknown (then no cross-measure rule can apply).
+    public var value: String?
 
     /// Creates a measure.
-    public init(name: String, kind: MeasureKind) {
+    public init(name: String, kind: MeasureKind, value: String? = nil) {
         self.name = name
         self.kind = kind
+        self.value = value
     }
 }
 

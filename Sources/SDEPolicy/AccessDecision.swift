@@ -228,6 +228,13 @@ extension PolicySet {
         }
     }
 
+    /// Checks `raw` parameters of `query` against its dataset's whole coverage (no project's data window applies), as
+    /// `query show` does for a query seen outside any project.
+    public func checkParameters(_ raw: [String: String], of query: VettedQuery) -> Result<CheckedParameters, AccessDenial> {
+        guard let dataset = datasets[query.dataset] else { return .failure(unknownQuery(query.id)) }
+        return ParameterCheck.check(raw, query: query, dataset: dataset, window: dataset.coverage, reference: reference)
+    }
+
     /// A project `user` may use now as a researcher: role, training, membership, approval, signature, dates.
     private func researcherProject(_ user: User, _ projectID: String, now: CivilDate) -> Result<Project, AccessDenial> {
         guard user.has(.researcher) else { return .failure(wrongRole(user, "Project data is available to researchers only")) }

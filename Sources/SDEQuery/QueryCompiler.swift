@@ -61,7 +61,7 @@ public enum QueryCompiler {
             measures: measures, conditions: conditions)
         return CompiledQuery(
             queryID: query.id, sql: statement.sql, binds: binder.binds, columns: statement.columns, dimensions: dimensions,
-            measures: measures.map { TableMeasure(name: $0.name.name, kind: $0.tableKind) },
+            measures: measures.map { TableMeasure(name: $0.name.name, kind: $0.tableKind, value: $0.valueColumn) },
             groupingSets: sets.map { $0.map { dimensions[$0].name } })
     }
 
@@ -211,6 +211,14 @@ private struct PlannedMeasure {
 
     var isSum: Bool {
         if case .sum = plan { true } else { false }
+    }
+
+    /// The magnitude column a sum, mean or median summarises; `nil` for counts and rates.
+    var valueColumn: String? {
+        switch plan {
+        case .sum(let column, _), .mean(let column), .median(let column): column.name
+        case .persons, .events, .rate: nil
+        }
     }
 
     var tableKind: SDEDisclosure.MeasureKind {

@@ -2,7 +2,7 @@ import Foundation
 public import SDEAudit
 public import SDECommon
 public import SDEDisclosure
-public import SDEPolicy
+import SDEPolicy
 
 /// The protected table in the one shape researchers' tools rely on (DESIGN section 9), as canonical JSON or CSV.
 ///
@@ -12,8 +12,10 @@ public import SDEPolicy
 public struct ProtectedTableDocument: Sendable {
     /// The vetted query's id.
     public let query: String
-    /// The project it ran under.
-    public let project: String
+    /// The project it ran under; `nil` for a regulator release.
+    public let project: String?
+    /// The regulator release and version it is, or `nil` for a researcher's run.
+    public let release: (id: String, version: Int)?
     /// The checked parameter values, as given.
     public let parameters: [String: String]
     /// The disclosure profile applied.
@@ -25,6 +27,17 @@ public struct ProtectedTableDocument: Sendable {
     public init(query: String, project: String, parameters: [String: String], profile: String, table: ProtectedTable) {
         self.query = query
         self.project = project
+        self.release = nil
+        self.parameters = parameters
+        self.profile = profile
+        self.table = table
+    }
+
+    /// The document of version `version` of regulator release `release`: `"project": null` and a `release` member.
+    public init(release: String, version: Int, query: String, parameters: [String: String], profile: String, table: ProtectedTable) {
+        self.query = query
+        self.project = nil
+        self.release = (release, version)
         self.parameters = parameters
         self.profile = profile
         self.table = table
@@ -33,13 +46,14 @@ public struct ProtectedTableDocument: Sendable {
     /// The JSON document, with the audit reference when given.
     public func json(audit: AuditHead? = nil) -> JSONValue {
         var members: [String: JSONValue] = [
-            "query": .string(query), "project": .string(project),
+            "query": .string(query), "project": project.map(JSONValue.string) ?? .null,
             "parameters": .object(parameters.mapValues { .string($0) }),
             "dimensions": .array(table.dimensions.map { .string($0.name) }),
             "measures": .array(table.measures.map { .string($0.name) }),
             "rows": .array(table.rows.map(row)),
             "disclosure": disclosure,
         ]
+        if let release { members["release"] = .object(["id": .string(release.id), "version": .int(Int64(release.version))]) }
         if let audit { members["audit"] = .object(["sequence": .int(audit.sequence), "hash": .string(audit.hash.hex)]) }
         return .object(members)
     }

@@ -1,8 +1,8 @@
 public import Logging
 public import SDEAudit
 public import SDECommon
-import SDEDisclosure
 public import SDEPolicy
+import SDEDisclosure
 import SDEQuery
 public import SDEStore
 
@@ -37,7 +37,7 @@ public struct QueryRunner: Sendable {
     let policy: PolicySet
     let connections: DatabaseConnections
     let trail: AuditTrail
-    let executor: QueryExecutor
+    let protection: LedgerProtection
     let logger: Logger
 
     /// A runner over a loaded policy set, the database, and the audit trail every outcome goes through.
@@ -45,7 +45,7 @@ public struct QueryRunner: Sendable {
         self.policy = policy
         self.connections = connections
         self.trail = trail
-        self.executor = executor
+        self.protection = LedgerProtection(executor: executor)
         self.logger = logger
     }
 
@@ -72,10 +72,11 @@ public struct QueryRunner: Sendable {
         }
         guard let run = grant.run else { preconditionFailure("a runQuery grant always carries the query to run") }
         let checked = run.parameters.values
-        do {
-            let compiled = try QueryCompiler.compile(run)
-            let statistics = try await connections.withDatabase { db in try await executor.run(compiled, on: db) }
-            let table = try DisclosureControl(rules: run.rules).protect(statistics)
+        return try await auditingFailures {
+            // The released cells go into the differencing ledger before the audit event: if the ledger cannot be
+            // written, nothing is released (an audit failure afterwards leaves cells in the ledger that were never
+            // released, which only makes later answers more cautious).
+            let table = try await connections.withDatabase { db in try await protection.protectedTable(run, source: .project(project), on: db) }
             let document = ProtectedTableDocument(query: query, project: project, parameters: checked, profile: run.profile, table: table)
             let (event, _) = try await trail.release(document.json().canonicalBytes) { digest in
                 try Self.draft(
@@ -83,30 +84,51 @@ public struct QueryRunner: Sendable {
                     outcome: .allowed, cells: document.cellCounts, outputDigest: digest)
             }
             return .released(document, event: event)
+        } failure: { code in
+            try Self.draft(
+                user: user, role: "researcher", project: project, query: query, parameters: checked, policyDigest: grant.policyDigest, outcome: .error,
+                reason: code)
+        }
+    }
+
+    /// Runs `body`; any failure but an unavailable audit trail is recorded with the draft `failure` makes of its code,
+    /// and thrown as a ``Failure`` carrying that event.
+    func auditingFailures<Result>(
+        _ body: () async throws -> Result, failure: (String) throws -> AuditEventDraft
+    ) async throws -> Result {
+        do {
+            return try await body()
         } catch let error as StoreError where error.isAuditUnavailable {
             throw error
         } catch {
             let (code, message) = Self.describe(error)
-            let event = try await trail.record(
-                try Self.draft(
-                    user: user, role: "researcher", project: project, query: query, parameters: checked, policyDigest: grant.policyDigest,
-                    outcome: .error, reason: code))
-            throw Failure(code: code, message: message, event: event)
+            throw Failure(code: code, message: message, event: try await trail.record(try failure(code)))
         }
     }
 
-    /// An audit draft; names the user typed that are not valid identifiers are recorded as unknown rather than verbatim.
+    /// An audit draft of a query run (`query.run`, or `query.denied` for a denial).
     static func draft(
         user: String, role: String?, project: String, query: String, parameters: [String: String], policyDigest: String, outcome: AuditOutcome,
         reason: String? = nil, cells: AuditCellCounts = .none, outputDigest: AuditDigest? = nil
+    ) throws -> AuditEventDraft {
+        try serviceDraft(
+            user: user, role: role, project: project, action: outcome == .denied ? .queryDenied : .queryRun, target: query, parameters: parameters,
+            policyDigest: policyDigest, outcome: outcome, reason: reason, cells: cells, outputDigest: outputDigest)
+    }
+
+    /// An audit draft for any service action; names the user typed that are not valid identifiers (user, project,
+    /// target) are recorded as unknown rather than verbatim.
+    static func serviceDraft(
+        user: String, role: String?, project: String?, action: AuditAction, target: String, parameters: [String: String], policyDigest: String,
+        outcome: AuditOutcome, reason: String? = nil, cells: AuditCellCounts = .none, outputDigest: AuditDigest? = nil
     ) throws -> AuditEventDraft {
         func word(_ text: String) -> String? {
             text.utf8.count <= 128 && !text.isEmpty && text.utf8.allSatisfy { $0 > 0x20 && $0 < 0x7F } ? text : nil
         }
         return try AuditEventDraft(
-            actor: word(user) ?? AuditEventDraft.anonymousActor, role: role, project: word(project), action: outcome == .denied ? .queryDenied : .queryRun,
-            target: word(query), parameters: parameters, policyDigest: AuditDigest(hex: policyDigest), outcome: outcome, reason: reason,
-            cells: cells, outputDigest: outputDigest)
+            actor: word(user) ?? AuditEventDraft.anonymousActor, role: role, project: project.flatMap(word), action: action, target: word(target),
+            parameters: parameters, policyDigest: AuditDigest(hex: policyDigest), outcome: outcome, reason: reason, cells: cells,
+            outputDigest: outputDigest)
     }
 
     static func describe(_ error: any Error) -> (code: String, message: String) {

@@ -281,6 +281,12 @@ import Testing
         }
     }
 
+    @Test func sumsMeansAndMediansNameTheValueTheySummarise() throws {
+        // Disclosure control withholds a mean beside a suppressed sum of the same value; it learns "same" from here.
+        let cost = try Self.compiled("home-care-cost-by-support-reason")
+        #expect(cost.measures.map(\.value) == [nil, "weekly_cost", "weekly_cost", "planned_hours"])
+    }
+
     @Test func sumMeanMedianAndRateRowsDecode() throws {
         let cost = try Self.compiled("home-care-cost-by-support-reason")
         let row: [ResultValue] = [

@@ -41,9 +41,11 @@ import Testing
                 "UPDATE broker.audit_event SET line = line || ' '", "DELETE FROM broker.audit_event", "TRUNCATE broker.audit_event",
             ]
             for change in changes {
-                // The table's owner is stopped by the trigger ...
+                // The table's owner is stopped by the trigger (TRUNCATE even before it: release versions reference
+                // audit events, SQLSTATE 0A000) ...
                 let byOwner = await #expect(throws: StoreError.self) { try await db.execute(unsafeSQL: change) }
-                #expect(byOwner?.message.contains("P0001") == true, "\(change) as owner")
+                let refusal = change.hasPrefix("TRUNCATE") ? "0A000" : "P0001"
+                #expect(byOwner?.message.contains(refusal) == true, "\(change) as owner")
                 // ... and the broker's own role has no privilege to try.
                 let byBroker = await #expect(throws: StoreError.self) {
                     try await db.transaction("as broker") {

@@ -14,17 +14,10 @@ import Testing
     /// Ingests a small synthetic extract and runs `body` with a runner over the example policy set.
     func withRunner(_ body: (QueryRunner, Database, AuditTrailTests.Fixture) async throws -> Void) async throws {
         let scratch = try IngestTests.Scratch(persons: 3000, seed: 21)
-        let fixture = AuditTrailTests.Fixture()
-        defer {
-            scratch.remove()
-            fixture.remove()
-        }
-        try await TestPostgres.withDatabase { config, db in
-            _ = try await scratch.ingestor().ingest(directory: scratch.extracts, db: db)
-            let trail = try await fixture.open(config)
+        defer { scratch.remove() }
+        try await withAuditedDatabase(ingesting: scratch) { config, db, trail, fixture in
             let runner = QueryRunner(policy: try QueryExecutionTests.policy(), database: config, trail: trail, logger: TestPostgres.logger)
             try await body(runner, db, fixture)
-            await trail.close()
         }
     }
 

@@ -1,0 +1,62 @@
+import Foundation
+import SDEAudit
+import SDECommon
+import SDEPolicy
+import SDEQuery
+import SDEService
+import SDEStore
+import Testing
+
+/// `query show`: the specification, SQL and binds for IG officers and operators; audited; no data.
+@Suite struct QueryInspectorTests {
+    func withInspector(_ body: (QueryInspector, Database, AuditTrailTests.Fixture) async throws -> Void) async throws {
+        try await withAuditedDatabase { _, db, trail, fixture in
+            try await body(QueryInspector(policy: try QueryExecutionTests.policy(), trail: trail, logger: TestPostgres.logger), db, fixture)
+        }
+    }
+
+    @Test func anIGOfficerSeesTheSQLWithPlaceholdersAndItsBindsInOrder() async throws {
+        try await withInspector { inspector, db, fixture in
+            let outcome = try await inspector.show(
+                user: "ig-helen-moore", query: "waits-by-region-support-reason", parameters: ["region": "E12000004"], today: QueryRunnerTests.today)
+            guard case .shown(let specification, let event) = outcome else {
+                Issue.record("expected the specification, got \(outcome)")
+                return
+            }
+            let text = specification.text
+            #expect(text.contains("query:      waits-by-region-support-reason"))
+            #expect(text.contains("approval:   approved by ig-helen-moore"))
+            #expect(text.contains("from: quarter YYYYQn, from bound, within 2022Q2..2025Q1; required; compiled with 2022Q2 (example)"))
+            #expect(text.contains("region: one value of region_code; optional; compiled with E12000004"))
+            // Values are placeholders in the SQL and listed, in order, as binds.
+            #expect(specification.compiled.sql.contains("$1::date") && specification.compiled.sql.contains("$2::date"))
+            #expect(!specification.compiled.sql.contains("E12000004") && !specification.compiled.sql.contains("2022-04-01"))
+            #expect(text.contains("binds:\n  $1 = date 2022-04-01\n  $2 = date 2025-03-31\n  $3 = "))
+            #expect(text.contains("text[] {E12000004}"))
+            #expect(event.action == .queryShow && event.outcome == .allowed && event.role == "ig_officer")
+            #expect(event.parameters == ["from": "2022Q2", "to": "2025Q1", "region": "E12000004"])
+            #expect(event.outputDigest == AuditDigest.sha256(of: Array(text.utf8)) && event.cells.released == 0, "no cells: no data")
+            #expect(try await fixture.verify(db).isIntact)
+        }
+    }
+
+    @Test(arguments: [
+        ("r-priya-shah", "waits-by-la-quarter", [String: String](), DenyReason.wrongRole),
+        ("reg-james-cole", "waits-by-la-quarter", [:], DenyReason.wrongRole),
+        ("op-dan-wright", "no-such-query", [:], DenyReason.unknownQuery),
+        ("ig-helen-moore", "waits-by-la-quarter", ["from": "1999Q1"], DenyReason.parameterInvalid),
+    ])
+    func othersAreRefusedAndAudited(_ user: String, _ query: String, _ parameters: [String: String], _ reason: DenyReason) async throws {
+        try await withInspector { inspector, db, fixture in
+            let outcome = try await inspector.show(user: user, query: query, parameters: parameters, today: QueryRunnerTests.today)
+            guard case .denied(let denial, let event) = outcome else {
+                Issue.record("expected a denial, got \(outcome)")
+                return
+            }
+            #expect(denial.reason == reason)
+            #expect(event.action == .queryShow && event.outcome == .denied && event.reason == reason.rawValue)
+            #expect(event.outputDigest == nil && event.parameters.isEmpty)
+            #expect(try await fixture.verify(db).isIntact)
+        }
+    }
+}

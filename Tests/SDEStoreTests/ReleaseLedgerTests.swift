@@ -1,0 +1,175 @@
+import Foundation
+import PostgresNIO
+import SDEAudit
+import SDECommon
+import SDEDisclosure
+import SDEPolicy
+import SDEService
+import SDEStore
+import Testing
+
+/// The differencing guard end to end: runs and releases of `requests-by-la-quarter` over nested windows, on data built
+/// person by person so that each cell's true count, and each difference between windows, is known exactly.
+@Suite struct ReleaseLedgerTests {
+    static let today = QueryRunnerTests.today
+    /// Hartlepool and Middlesbrough, both in the North East (E12000001).
+    static let hartlepool = "E06000001", middlesbrough = "E06000002", northEast = "E12000001"
+
+    /// Adds `count` new persons living in `la`, each with one request for support on `day`.
+    static func requests(_ db: Database, la: String, day: String, count: Int) async throws {
+        guard count > 0 else { return }
+        let tag = "\(la)-\(day)-"
+        try await db.execute(
+            """
+            INSERT INTO linked.person (person_id, birth_year, sex, la_code)
+            SELECT sha256(convert_to(\(tag) || g::text, 'UTF8')), 1950, 'F', \(la) FROM generate_series(1, \(count)) g
+            """)
+        try await db.execute(
+            """
+            INSERT INTO linked.care_event (person_id, la_code, event_ref, event_type, event_start, outcome, support_reason)
+            SELECT sha256(convert_to(\(tag) || g::text, 'UTF8')), \(la), \(tag) || g::text, 'request', \(day)::date, 'signposted', 'physical_support'
+            FROM generate_series(1, \(count)) g
+            """)
+    }
+
+    /// Runs `body` with a runner, a publisher and the audit fixture over an empty (migrated) database.
+    func withService(_ body: (QueryRunner, ReleasePublisher, Database, AuditTrailTests.Fixture) async throws -> Void) async throws {
+        try await withAuditedDatabase { config, db, trail, fixture in
+            let policy = try QueryExecutionTests.policy()
+            let runner = QueryRunner(policy: policy, database: config, trail: trail, logger: TestPostgres.logger)
+            let publisher = ReleasePublisher(policy: policy, database: config, trail: trail, logger: TestPostgres.logger)
+            try await body(runner, publisher, db, fixture)
+        }
+    }
+
+    /// A researcher's run of requests-by-la-quarter from 2024Q2 to `to`; fails the test unless it is released.
+    static func run(_ runner: QueryRunner, user: String = "r-amara-bello", to: String) async throws -> ProtectedTableDocument {
+        let outcome = try await runner.run(
+            user: user, project: "P2025-002", query: "requests-by-la-quarter", parameters: ["from": "2024Q2", "to": to], today: today)
+        guard case .released(let document, _) = outcome else { throw TestFailure("expected a release, got \(outcome)") }
+        return document
+    }
+
+    /// The cells (persons, requests) of the row with `dimensions`.
+    static func cells(_ document: ProtectedTableDocument, _ dimensions: [String?]) throws -> [ProtectedCell] {
+        try #require(document.table.rows.first { $0.dimensions == dimensions }).cells
+    }
+
+    /// Hartlepool's total over quarters grows by `difference` persons (new people in 2024Q4) between a run to 2024Q4
+    /// and a nested run to 2024Q3; Middlesbrough's by 20, the region's by `difference + 20`. Only Hartlepool's total may
+    /// be suppressed for differencing, and only when 1 <= difference <= k - 1 (k = 15 in project P2025-002).
+    @Test(arguments: [0, 1, 14, 15])
+    func aNestedWindowCannotRevealAFewPersons(difference: Int) async throws {
+        try await withService { runner, _, db, fixture in
+            for la in [Self.hartlepool, Self.middlesbrough] {
+                try await Self.requests(db, la: la, day: "2024-05-15", count: 30)
+                try await Self.requests(db, la: la, day: "2024-08-15", count: 30)
+            }
+            try await Self.requests(db, la: Self.hartlepool, day: "2024-11-15", count: difference)
+            try await Self.requests(db, la: Self.middlesbrough, day: "2024-11-15", count: 20)
+
+            let first = try await Self.run(runner, to: "2024Q4")
+            let total: [String?] = [Self.northEast, Self.hartlepool, nil]
+            #expect(try Self.cells(first, total).allSatisfy { $0.status == .rounded }, "the first answer releases Hartlepool's total")
+            // The ledger holds its true count, not the rounded one.
+            let recorded = try await db.scalar(
+                """
+                SELECT persons::int FROM broker.released_cell
+                WHERE dimensions = \(ReleaseLedgerTests.json(total))::jsonb AND measure = 'persons' AND source = 'project' AND source_id = 'P2025-002'
+                """)
+            #expect(recorded == 60 + difference)
+
+            let second = try await Self.run(runner, user: "r-priya-shah", to: "2024Q3")
+            let rules = try Self.cells(second, total).map(\.rule)
+            if (1...14).contains(difference) {
+                #expect(rules == [.differencing, .differencing])
+            } else {
+                #expect(rules == [nil, nil])
+            }
+            // Cells whose counts did not change, or changed by k or more, are not differencing suppressions.
+            for row in second.table.rows where row.dimensions != total {
+                #expect(row.cells.allSatisfy { $0.rule != .differencing }, "\(row.dimensions)")
+            }
+            #expect(try await fixture.verify(db).isIntact)
+        }
+    }
+
+    /// A regulator release (no project, an operator) and a researcher's later run over a window nested in it: the
+    /// ledger is shared, so the researcher cannot subtract the two to find Hartlepool's five requests in 2025Q1.
+    @Test func aReleaseAndAResearcherCannotCollude() async throws {
+        try await withService { runner, publisher, db, _ in
+            for la in [Self.hartlepool, Self.middlesbrough] {
+                for day in ["2024-05-15", "2024-08-15", "2024-11-15"] { try await Self.requests(db, la: la, day: day, count: 30) }
+            }
+            try await Self.requests(db, la: Self.hartlepool, day: "2025-02-15", count: 5)
+            try await Self.requests(db, la: Self.middlesbrough, day: "2025-02-15", count: 25)
+
+            let outcome = try await publisher.publish(release: "cqc-requests-by-la-2024-25", user: "op-dan-wright", today: Self.today)
+            guard case .published(let stored, _) = outcome else {
+                Issue.record("expected a publication, got \(outcome)")
+                return
+            }
+            #expect(stored.version == 1)
+            let total: [String?] = [Self.northEast, Self.hartlepool, nil]
+            let fromRelease = try await db.scalar(
+                """
+                SELECT persons::int FROM broker.released_cell
+                WHERE dimensions = \(ReleaseLedgerTests.json(total))::jsonb AND measure = 'persons' AND source = 'release'
+                  AND source_id = 'cqc-requests-by-la-2024-25'
+                """)
+            #expect(fromRelease == 95, "the release published Hartlepool's total over the year")
+
+            let run = try await Self.run(runner, user: "r-priya-shah", to: "2024Q4")
+            #expect(try Self.cells(run, total).map(\.rule) == [.differencing, .differencing])
+            // Middlesbrough's total moved by 25 >= k: not a differencing suppression, only Hartlepool's partner in the
+            // region's total (LAs partition persons, so region = Hartlepool + Middlesbrough would give Hartlepool away).
+            #expect(try Self.cells(run, [Self.northEast, Self.middlesbrough, nil]).map(\.rule) == [.secondary, .secondary])
+        }
+    }
+
+    /// If the ledger cannot be written, the run fails (audited as an error) and nothing is released.
+    @Test func aLedgerWriteFailureReleasesNothing() async throws {
+        try await withService { runner, _, db, fixture in
+            for la in [Self.hartlepool, Self.middlesbrough] { try await Self.requests(db, la: la, day: "2024-05-15", count: 30) }
+            try await db.execute("REVOKE INSERT ON broker.released_cell FROM sde_broker")
+            let failure = await #expect(throws: QueryRunner.Failure.self) { try await Self.run(runner, to: "2024Q2") }
+            #expect(failure?.code == "database_unavailable")
+            #expect(failure?.event.outcome == .error && failure?.event.outputDigest == nil && failure?.event.cells.released == 0)
+            #expect(try await db.scalar("SELECT count(*)::int FROM broker.released_cell") == 0)
+            // The only event is the error: no allowed query.run was ever recorded.
+            #expect(failure?.event.sequence == 1)
+            // With the privilege back, the same run is released and recorded.
+            try await db.execute("GRANT INSERT ON broker.released_cell TO sde_broker")
+            _ = try await Self.run(runner, to: "2024Q2")
+            #expect(try await db.scalar("SELECT count(*)::int FROM broker.released_cell") > 0)
+            #expect(try await fixture.verify(db).isIntact)
+        }
+    }
+
+    @Test func theLedgerIsAppendOnly() async throws {
+        try await withService { runner, _, db, _ in
+            for la in [Self.hartlepool, Self.middlesbrough] { try await Self.requests(db, la: la, day: "2024-05-15", count: 30) }
+            _ = try await Self.run(runner, to: "2024Q2")
+            await expectAppendOnly(
+                db, ["UPDATE broker.released_cell SET persons = 0", "DELETE FROM broker.released_cell", "TRUNCATE broker.released_cell"])
+            // The read-only role that vetted queries run as cannot read the ledger at all.
+            let byReader = await #expect(throws: StoreError.self) {
+                try await db.transaction("as reader") {
+                    try await db.execute("SET LOCAL ROLE sde_reader")
+                    try await db.execute("SELECT count(*) FROM broker.released_cell")
+                }
+            }
+            #expect(byReader?.message.contains("42501") == true)
+        }
+    }
+
+    static func json(_ dimensions: [String?]) -> String {
+        JSONValue.array(dimensions.map { $0.map(JSONValue.string) ?? .null }).canonicalString
+    }
+}
+
+/// A test precondition that failed, with what was found instead.
+struct TestFailure: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}
