@@ -1,6 +1,6 @@
 import SDECommon
 
-/// Which events an IG review wants: by project, actor and time window. Empty criteria match everything.
+/// Which events an IG review wants: by project, actor, action, outcome and time window. Empty criteria match everything.
 ///
 /// ```swift
 /// let filter = AuditFilter(project: "P2026-003", since: AuditTimestamp(parsing: "2026-11-01"))
@@ -11,15 +11,24 @@ public struct AuditFilter: Sendable, Hashable {
     public var project: String?
     /// Only events by this actor.
     public var actor: String?
+    /// Only events of this action (`query.denied`, `auth.failed`, ...).
+    public var action: AuditAction?
+    /// Only events with this outcome.
+    public var outcome: AuditOutcome?
     /// Only events at or after this time (inclusive).
     public var since: AuditTimestamp?
     /// Only events before this time (exclusive).
     public var until: AuditTimestamp?
 
     /// A filter; `nil` criteria are not applied.
-    public init(project: String? = nil, actor: String? = nil, since: AuditTimestamp? = nil, until: AuditTimestamp? = nil) {
+    public init(
+        project: String? = nil, actor: String? = nil, action: AuditAction? = nil, outcome: AuditOutcome? = nil, since: AuditTimestamp? = nil,
+        until: AuditTimestamp? = nil
+    ) {
         self.project = project
         self.actor = actor
+        self.action = action
+        self.outcome = outcome
         self.since = since
         self.until = until
     }
@@ -28,6 +37,8 @@ public struct AuditFilter: Sendable, Hashable {
     public func matches(_ event: AuditEvent) -> Bool {
         if let project, event.project != project { return false }
         if let actor, event.actor != actor { return false }
+        if let action, event.action != action { return false }
+        if let outcome, event.outcome != outcome { return false }
         if let since, event.time < since { return false }
         if let until, event.time >= until { return false }
         return true

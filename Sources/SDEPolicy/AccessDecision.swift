@@ -313,7 +313,9 @@ enum ParameterCheck {
         let names = query.parameters.map(\.name)
         if let unknown = raw.keys.sorted().first(where: { !names.contains($0) }) {
             let takes = names.isEmpty ? "takes no parameters" : "takes: \(names.joined(separator: ", "))"
-            return .failure(AccessDenial(.parameterUnknown, "Query \(query.id) has no parameter '\(unknown)'; it \(takes)."))
+            // The name is the caller's own text: repeated only when it is a plain identifier.
+            let named = unknown.utf8.count <= 64 && unknown.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || "_-.".contains($0)) }
+            return .failure(AccessDenial(.parameterUnknown, "Query \(query.id) has no parameter\(named ? " '\(unknown)'" : " of that name"); it \(takes)."))
         }
         if let missing = query.parameters.first(where: { $0.required && raw[$0.name] == nil }) {
             return .failure(AccessDenial(.parameterMissing, "Parameter '\(missing.name)' is required: \(domain(of: missing, dataset, window))."))
@@ -329,7 +331,7 @@ enum ParameterCheck {
             }
             switch parameter.kind {
             case .quarter(let bound):
-                guard let quarter = Quarter(parsing: value) else { return invalid("'\(value)' is not a quarter") }
+                guard let quarter = Quarter(parsing: value) else { return invalid("the value is not a quarter") }
                 guard window.contains(quarter) else { return invalid("\(quarter) is outside the data window") }
                 if bound == .from { from = quarter } else { to = quarter }
             case .enumeration(let dimensionName, let allowed):
@@ -337,7 +339,7 @@ enum ParameterCheck {
                     return invalid("the dataset has no dimension '\(dimensionName)'")
                 }
                 let ok = allowed.map { $0.contains(value) } ?? reference.allows(value, in: dimension.values)
-                guard ok else { return invalid("'\(value)' is not allowed") }
+                guard ok else { return invalid("the value is not allowed") }
                 filters.append(.dimension(dimensionName, in: [value]))
             }
         }

@@ -8,8 +8,36 @@ public enum AuditEvents {
         let rows = try await db.query("SELECT line FROM broker.audit_event ORDER BY sequence", "read the audit trail")
         for try await line in rows.decode(String.self) {
             do { try body(try AuditJSONL.decode(line)) } catch let error as AuditError {
-                throw StoreError.auditUnavailable("a damaged audit event stops the export (\(error.message)): run `sde-broker audit verify`")
+                throw damaged(error)
             }
         }
+    }
+
+    /// The most recent `limit` events that match `filter`, oldest first. The filter runs in the database, over the
+    /// events' canonical JSON, so a search does not read the whole trail.
+    public static func search(in db: Database, filter: AuditFilter, limit: Int) async throws -> [AuditEvent] {
+        let rows = try await db.query(
+            """
+            SELECT line FROM (
+                SELECT sequence, line FROM broker.audit_event
+                WHERE (\(filter.project)::text IS NULL OR line::jsonb ->> 'project' = \(filter.project))
+                  AND (\(filter.actor)::text IS NULL OR line::jsonb ->> 'actor' = \(filter.actor))
+                  AND (\(filter.action?.rawValue)::text IS NULL OR line::jsonb ->> 'action' = \(filter.action?.rawValue))
+                  AND (\(filter.outcome?.rawValue)::text IS NULL OR line::jsonb ->> 'outcome' = \(filter.outcome?.rawValue))
+                  AND (\(filter.since?.description)::text IS NULL OR line::jsonb ->> 'time' >= \(filter.since?.description))
+                  AND (\(filter.until?.description)::text IS NULL OR line::jsonb ->> 'time' < \(filter.until?.description))
+                ORDER BY sequence DESC LIMIT \(limit)
+            ) AS recent ORDER BY sequence
+            """,
+            "search the audit trail")
+        var events: [AuditEvent] = []
+        for try await line in rows.decode(String.self) {
+            do { events.append(try AuditJSONL.decode(line)) } catch { throw damaged(error) }
+        }
+        return events
+    }
+
+    private static func damaged(_ error: AuditError) -> StoreError {
+        .auditUnavailable("a damaged audit event stops the export (\(error.message)): run `sde-broker audit verify`")
     }
 }

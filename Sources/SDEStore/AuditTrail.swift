@@ -136,6 +136,23 @@ public actor AuditTrail {
         try await enqueue(nil)
     }
 
+    /// Whether the trail can be written now: the mirror directory is writable and the audit database answers (after a
+    /// failure this reconnects, as the next write would). For readiness checks; writes nothing.
+    public func probe() async -> Bool {
+        guard access(mirror.directory, W_OK) == 0 else { return false }
+        do {
+            let db = try await connection()
+            try await db.withDeadline(.seconds(2), onTimeout: .auditUnavailable("the audit database did not answer in time")) {
+                try await db.execute("SELECT 1", "probe the audit database")
+            }
+            return true
+        } catch {
+            try? await db?.connection.close()
+            db = nil
+            return false
+        }
+    }
+
     /// Writes a final checkpoint (when anything happened since the last one) and closes the connection.
     public func close() async {
         if eventsSinceCheckpoint > 0 { _ = try? await checkpoint() }

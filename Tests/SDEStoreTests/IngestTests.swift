@@ -192,7 +192,7 @@ import Testing
 
     private func bindings(_ value: [String]) throws -> PostgresBindings {
         var b = PostgresBindings()
-        try b.append(value)
+        b.append(value)
         return b
     }
 }
