@@ -18,7 +18,12 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-crypto.git", "3.12.0"..<"5.0.0"),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.6.0"),
+        .package(url: "https://github.com/apple/swift-http-types.git", from: "1.0.0"),
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.81.0"),
+        // The HTTP API; swift-configuration support is not used, so that trait is off.
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.20.0", traits: ["FullFoundation"]),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.0.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.6.0"),
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.0.0"),
         .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.0"),
     ],
@@ -89,16 +94,34 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // The HTTP API (Hummingbird 2): authentication, routes, errors and metrics over SDEService and SDEStore.
+        .target(
+            name: "SDEHTTP",
+            dependencies: [
+                "SDEAudit", "SDECommon", "SDEPolicy", "SDEService", "SDEStore",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         .executableTarget(
             name: "SDEBroker",
             dependencies: [
                 "SDEAudit",
                 "SDECommon",
                 "SDEExtracts",
+                "SDEHTTP",
                 "SDEPolicy",
                 "SDEService",
                 "SDEStore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings
@@ -112,10 +135,13 @@ let package = Package(
         .testTarget(
             name: "SDEStoreTests",
             dependencies: [
-                "SDEAudit", "SDECommon", "SDEDisclosure", "SDEExtracts", "SDEPolicy", "SDEQuery", "SDEService", "SDEStore",
+                "SDEAudit", "SDECommon", "SDEDisclosure", "SDEExtracts", "SDEHTTP", "SDEPolicy", "SDEQuery", "SDEService", "SDEStore",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Yams", package: "Yams"),
             ],
             swiftSettings: swiftSettings
         ),

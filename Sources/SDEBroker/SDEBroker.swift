@@ -14,6 +14,7 @@ struct SDEBroker: AsyncParsableCommand {
             QueryCommand.self,
             ReleaseCommand.self,
             TokenCommand.self,
+            ServeCommand.self,
         ]
     )
 }

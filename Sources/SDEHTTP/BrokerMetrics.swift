@@ -1,0 +1,68 @@
+import Hummingbird
+import NIOCore
+public import Prometheus
+
+/// Prometheus metrics of the HTTP API. Labels hold route templates (`/v1/projects/{project}/queries`), methods,
+/// status codes and outcome codes only: never a user, a parameter value or a record.
+public final class BrokerMetrics: Sendable {
+    /// The registry `GET /metrics` renders.
+    public let registry: PrometheusCollectorRegistry
+
+    public init(registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry()) {
+        self.registry = registry
+    }
+
+    /// Counts a served request and records its duration.
+    func requestServed(route: String, method: String, status: Int, duration: Duration) {
+        registry.makeCounter(descriptor: Self.requests, labels: [("route", route), ("method", method), ("status", String(status))]).increment()
+        registry.makeDurationHistogram(descriptor: Self.requestDuration, labels: [("route", route)], buckets: Self.buckets).record(duration)
+    }
+
+    /// Counts a vetted query run by outcome (`released`, a denial reason, or a failure code).
+    func queryRun(outcome: String) {
+        registry.makeCounter(descriptor: Self.queryRuns, labels: [("outcome", outcome)]).increment()
+    }
+
+    /// The Prometheus text exposition.
+    func exposition() -> [UInt8] { registry.emitToBuffer() }
+
+    private static var requests: MetricNameDescriptor {
+        MetricNameDescriptor(
+        namespace: "sde", subsystem: "http", metricName: "requests", unitName: "total", helpText: "HTTP requests served, by route template, method and status")
+    }
+    private static var requestDuration: MetricNameDescriptor {
+        MetricNameDescriptor(
+        namespace: "sde", subsystem: "http", metricName: "request_duration", unitName: "seconds", helpText: "Time to serve an HTTP request, by route template")
+    }
+    private static var queryRuns: MetricNameDescriptor {
+        MetricNameDescriptor(
+        namespace: "sde", subsystem: "query", metricName: "runs", unitName: "total", helpText: "Vetted query runs by outcome (released, denial reason or failure code)")
+    }
+
+    private static let buckets: [Duration] = [
+        .milliseconds(1), .milliseconds(2), .milliseconds(5), .milliseconds(10), .milliseconds(25), .milliseconds(50),
+        .milliseconds(100), .milliseconds(250), .milliseconds(500), .seconds(1), .seconds(2.5), .seconds(5), .seconds(10), .seconds(30),
+    ]
+}
+
+/// Records every request in ``BrokerMetrics`` under its route template (`unmatched` when no route matched).
+struct RequestMetricsMiddleware: RouterMiddleware {
+    typealias Context = BrokerContext
+    let metrics: BrokerMetrics
+
+    func handle(_ request: Request, context: BrokerContext, next: (Request, BrokerContext) async throws -> Response) async throws -> Response {
+        let start = ContinuousClock.now
+        do {
+            let response = try await next(request, context)
+            metrics.requestServed(
+                route: context.endpointPath ?? "unmatched", method: request.method.rawValue, status: response.status.code,
+                duration: ContinuousClock.now - start)
+            return response
+        } catch {
+            let status = (error as? any HTTPResponseError)?.status.code ?? 500
+            metrics.requestServed(
+                route: context.endpointPath ?? "unmatched", method: request.method.rawValue, status: status, duration: ContinuousClock.now - start)
+            throw error
+        }
+    }
+}

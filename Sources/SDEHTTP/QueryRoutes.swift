@@ -1,0 +1,98 @@
+import Foundation
+import Hummingbird
+import SDEAudit
+import SDECommon
+import SDEPolicy
+import SDEService
+import SDEStore
+
+extension BrokerAPI {
+    /// `GET /v1/projects/{project}/queries` (the project's vetted queries with parameter schemas) and
+    /// `POST /v1/projects/{project}/queries/{query}/runs` with `{"parameters": {...}}` (the protected table, JSON or CSV).
+    var queryRoutes: [Route] {
+        [
+            Route(.get, "/v1/projects/{project}/queries") { request, context in
+                try request.checkQueryParameters(allowed: [])
+                let caller = try context.requireCaller()
+                let projectID = try context.parameters.require("project")
+                let (grant, policy) = try await authorize(caller, .describeProject(project: projectID), auditAs: .projectRead, project: projectID)
+                guard let project = grant.project else { throw APIError.policyInvalid }
+                let queries = project.queries.compactMap { policy.queries[$0] }.map {
+                    PolicyDocuments.query($0, policy: policy, window: project.dataWindow)
+                }
+                let event = try await audit(caller, role: "researcher", action: .projectRead, project: project.id, policy: policy, outcome: .allowed)
+                return Response.json(.object(["project": .string(project.id), "queries": .array(queries)]), audit: event)
+            },
+            Route(.post, "/v1/projects/{project}/queries/{query}/runs") { request, context in
+                try request.checkQueryParameters(allowed: ["format"])
+                let format = try ResponseFormat(request)
+                let caller = try context.requireCaller()
+                let projectID = try context.parameters.require("project")
+                let queryID = try context.parameters.require("query")
+                let body = try await request.body.collect(upTo: context.maxUploadSize)
+                let parameters = try RunRequest.parameters(from: Array(buffer: body))
+                let runner = QueryRunner(policy: try await policy(), connections: connections, trail: trail, executor: executor, logger: logger)
+                let outcome: QueryRunner.Outcome
+                do {
+                    outcome = try await runner.run(user: caller.user, project: projectID, query: queryID, parameters: parameters, today: today())
+                } catch let failure as QueryRunner.Failure {
+                    metrics.queryRun(outcome: failure.code)
+                    throw APIError(failure)
+                }
+                switch outcome {
+                case .released(let document, let event):
+                    metrics.queryRun(outcome: "released")
+                    let bytes = format == .csv ? Array(document.csv.utf8) : document.json(audit: event.head).canonicalBytes
+                    return Response.bytes(bytes, contentType: format.contentType, audit: event)
+                case .denied(let denial, let event):
+                    metrics.queryRun(outcome: denial.reason.rawValue)
+                    throw APIError(denial, auditSequence: event.sequence)
+                }
+            }
+        ]
+    }
+}
+
+/// The body of a run request: exactly `{"parameters": {"NAME": "VALUE", ...}}`, string values only.
+enum RunRequest {
+    /// The parameters, or a `body_invalid` error naming what is wrong (never echoing values).
+    static func parameters(from body: [UInt8]) throws -> [String: String] {
+        if body.isEmpty { return [:] }
+        let object: Any
+        do {
+            object = try JSONSerialization.jsonObject(with: Data(body), options: [])
+        } catch {
+            throw APIError(.badRequest, "body_invalid", "The request body is not valid JSON.")
+        }
+        guard let top = object as? [String: Any] else {
+            throw APIError(.badRequest, "body_invalid", #"The request body must be a JSON object: {"parameters": {...}}."#)
+        }
+        if let unknown = top.keys.first(where: { $0 != "parameters" }) {
+            throw APIError(
+                .badRequest, "body_invalid", "Unknown field '\(APIError.printable(unknown))' in the request body; only 'parameters' is accepted.")
+        }
+        guard let raw = top["parameters"] else { return [:] }
+        guard let fields = raw as? [String: Any] else {
+            throw APIError(.badRequest, "body_invalid", "'parameters' must be an object of names to string values.")
+        }
+        var parameters: [String: String] = [:]
+        for (name, value) in fields {
+            guard let text = value as? String else {
+                throw APIError(
+                    .unprocessableContent, "parameter_invalid",
+                    "Parameter '\(APIError.printable(name))' must be a string, e.g. \"2023Q2\" or \"E06000001\".")
+            }
+            parameters[name] = text
+        }
+        return parameters
+    }
+}
+
+extension APIError {
+    /// A caller-supplied name, shortened and stripped to printable ASCII so it is safe to repeat in a message.
+    static func printable(_ text: String) -> String {
+        let kept = text.unicodeScalars.filter { $0.isASCII && $0.value >= 0x20 && $0.value < 0x7F && $0 != "'" }
+        let short = String(String.UnicodeScalarView(kept.prefix(64)))
+        return short.isEmpty ? "?" : short
+    }
+}
