@@ -127,6 +127,26 @@ import Testing
         }
     }
 
+    /// Two nested runs at the same moment: whichever takes the query's ledger lock second must see the first's cells,
+    /// so exactly one of them withholds Hartlepool's total (without the lock both could read an empty ledger).
+    @Test func concurrentNestedRunsCannotBothPassTheGuard() async throws {
+        try await withService { runner, _, db, _ in
+            for la in [Self.hartlepool, Self.middlesbrough] {
+                try await Self.requests(db, la: la, day: "2024-05-15", count: 30)
+                try await Self.requests(db, la: la, day: "2024-08-15", count: 30)
+            }
+            try await Self.requests(db, la: Self.hartlepool, day: "2024-11-15", count: 5)
+            try await Self.requests(db, la: Self.middlesbrough, day: "2024-11-15", count: 20)
+            let total: [String?] = [Self.northEast, Self.hartlepool, nil]
+            let rules = try await withThrowingTaskGroup(of: SuppressionRule?.self) { group in
+                for to in ["2024Q4", "2024Q3"] { group.addTask { try Self.cells(try await Self.run(runner, to: to), total)[0].rule } }
+                return try await group.reduce(into: [SuppressionRule?]()) { $0.append($1) }
+            }
+            #expect(rules.filter { $0 == .differencing }.count == 1, "\(rules)")
+            #expect(rules.filter { $0 == nil }.count == 1, "\(rules)")
+        }
+    }
+
     /// If the ledger cannot be written, the run fails (audited as an error) and nothing is released.
     @Test func aLedgerWriteFailureReleasesNothing() async throws {
         try await withService { runner, _, db, fixture in
