@@ -39,11 +39,7 @@ struct TokenCommand: AsyncParsableCommand {
             } catch let error as PolicyError {
                 throw PolicyCommand.fail(error)
             }
-            guard let known = policy.users[user] else { throw ValidationError("user '\(user)' is not in the policy set \(policyDir)") }
-            guard known.active else { throw ValidationError("user '\(user)' is inactive in the policy set") }
-
-            let issued = try await withMigratedDatabase(database) { db in try await TokenStore.issue(user: user, expires: expiry, on: db) }
-            try await recordTokenEvent(.tokenIssued, id: issued.id, parameters: ["user": user, "expires": expiry.description], database: database)
+            let issued = try await issueToken(user: user, expires: expiry, policy: policy, database: database)
             print(issued.token)
             FileHandle.standardError.write(
                 Data("token \(issued.id) for \(user), valid to \(expiry) inclusive; it is shown only once and not stored\n".utf8))
@@ -89,6 +85,21 @@ struct TokenCommand: AsyncParsableCommand {
             }
         }
     }
+}
+
+/// Issues a token for an active user of `policy` and audits it (`token.issued`, naming the token id, never the token).
+/// A token whose audit event cannot be written is revoked at once: no unaudited token stays usable.
+func issueToken(user: String, expires: CivilDate, policy: PolicySet, database: DatabaseOptions) async throws -> IssuedToken {
+    guard let known = policy.users[user] else { throw ValidationError("user '\(user)' is not in the policy set") }
+    guard known.active else { throw ValidationError("user '\(user)' is inactive in the policy set") }
+    let issued = try await withMigratedDatabase(database) { db in try await TokenStore.issue(user: user, expires: expires, on: db) }
+    do {
+        try await recordTokenEvent(.tokenIssued, id: issued.id, parameters: ["user": user, "expires": expires.description], database: database)
+    } catch {
+        _ = try? await withMigratedDatabase(database) { db in try await TokenStore.revoke(id: issued.id, on: db) }
+        throw error
+    }
+    return issued
 }
 
 /// Runs `body` on the database after checking its schema is up to date.

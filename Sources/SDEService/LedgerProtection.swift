@@ -19,7 +19,7 @@ struct LedgerProtection: Sendable {
         let compiled = try QueryCompiler.compile(run)
         let statistics = try await executor.run(compiled, on: db)
         let ledgerRun = Self.ledgerRun(run)
-        return try await db.withAdvisoryLock(ReleaseLedger.lockNamespace, run.query.id) {
+        return try await ReleaseLedger.withLock(run.query.id, on: db) {
             let prior = try await ReleaseLedger.priorCells(of: ledgerRun, in: statistics, on: db)
             let table = try DisclosureControl(rules: run.rules).protect(statistics, priorCells: prior)
             try await ReleaseLedger.record(table, of: statistics, run: ledgerRun, source: source, on: db)

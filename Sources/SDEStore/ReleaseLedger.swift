@@ -43,19 +43,22 @@ public struct LedgerRun: Sendable, Hashable {
 /// The release ledger, `broker.released_cell`: every cell a vetted query released, with its true person counts, for
 /// the differencing guard (DESIGN section 7). Shared by all projects and releases: colluding users are the threat.
 ///
-/// Prior cells are those of the same vetted query whose window is nested in, contains, or equals this run's (data can
-/// change between runs of one window, so equal windows count too). Non-window parameters (a region or local authority
-/// filter) are **not** a reason to skip a prior cell: a filtered run describes a sub-population of the unfiltered one,
-/// nested exactly as a shorter window is, so an unfiltered total next to a filtered one can single out the few persons
-/// outside the filter. Comparing across them is conservative: cells of two disjoint filters that happen to differ by
-/// fewer than k persons are suppressed although their difference describes no set of persons.
+/// Prior cells are those of the same vetted query over a nested population: a window nested in, containing, or equal
+/// to this run's (data can change between runs of one window, so equal windows count too), and filters (non-window
+/// parameters such as a region or local authority) that are a subset or a superset of this run's. An unfiltered run
+/// contains every filtered one, exactly as a longer window contains a shorter one, so their difference can single out
+/// the few persons outside the filter. Two disjoint filters (one local authority, then another) describe disjoint
+/// populations whose difference singles out nobody, so they are not compared.
 ///
-/// Reads and writes run as `sde_broker` (INSERT and SELECT only; triggers refuse UPDATE, DELETE and TRUNCATE). Callers
-/// hold ``Database/withAdvisoryLock(_:_:_:)`` on ``lockNamespace`` and the query id from reading to recording, so two
+/// A cell already in the ledger with the same run key and the same true counts is not recorded again, so repeating a
+/// query does not grow the ledger.
+///
+/// Reads and writes happen inside ``withLock(_:on:_:)``: one transaction as `sde_broker` (INSERT and SELECT only;
+/// triggers refuse UPDATE, DELETE and TRUNCATE) holding a transaction-level advisory lock on the query id, so two
 /// concurrent runs of one query cannot both pass the guard against the ledger as it was before either.
 ///
 /// ```swift
-/// let protected = try await db.withAdvisoryLock(ReleaseLedger.lockNamespace, run.queryID) {
+/// let protected = try await ReleaseLedger.withLock(run.queryID, on: db) {
 ///     let prior = try await ReleaseLedger.priorCells(of: run, in: table, on: db)
 ///     let protected = try DisclosureControl(rules: rules).protect(table, priorCells: prior)
 ///     try await ReleaseLedger.record(protected, of: table, run: run, source: .project("P2025-002"), on: db)
@@ -65,38 +68,52 @@ public struct LedgerRun: Sendable, Hashable {
 public enum ReleaseLedger {
     /// The advisory-lock namespace of ledger updates (keyed by query id).
     public static let lockNamespace = "sde.release_ledger"
+    /// How long a run waits for another run of the same query to finish with the ledger before it fails.
+    public static let lockTimeout = "10s"
+
+    /// Runs `body` in one transaction as `sde_broker` holding the ledger lock of `queryID` (released at commit or
+    /// rollback, whatever happens); ``priorCells(of:in:on:)`` and ``record(_:of:run:source:on:)`` run inside it.
+    public static func withLock<Result: Sendable>(_ queryID: String, on db: Database, _ body: () async throws -> Result) async throws -> Result {
+        let what = "the release ledger of \(queryID)"
+        return try await db.transaction(what) {
+            try await db.execute("SET LOCAL ROLE sde_broker", "become sde_broker for \(what)")
+            try await db.execute("SELECT set_config('lock_timeout', \(lockTimeout), true)", "bound the wait for \(what)")
+            try await db.execute("SELECT pg_advisory_xact_lock(hashtext(\(lockNamespace)), hashtext(\(queryID)))", "lock \(what)")
+            return try await body()
+        }
+    }
 
     /// The cells of `run`'s query released earlier over nested or containing windows, for rows of `table` only.
     public static func priorCells(of run: LedgerRun, in table: StatisticsTable, on db: Database) async throws(StoreError) -> [PriorCell] {
         let keys = table.rows.map { dimensionsJSON($0.dimensions) }
         let from = run.window.lowerBound.description, to = run.window.upperBound.description
         let what = "read the release ledger of \(run.queryID)"
+        let parameters = parametersJSON(run)
         do {
-            return try await db.transaction(what) {
-                try await db.execute("SET LOCAL ROLE sde_broker", "become sde_broker to \(what)")
-                let rows = try await db.query(
-                    """
-                    SELECT DISTINCT d.ord, c.measure, c.persons, c.numerator_persons
-                    FROM broker.released_cell c
-                    JOIN unnest(\(keys)::text[]::jsonb[]) WITH ORDINALITY AS d(dimensions, ord) ON c.dimensions = d.dimensions
-                    WHERE c.query_id = \(run.queryID)
-                      AND ((c.window_from <= \(from)::date AND c.window_to >= \(to)::date)
-                           OR (c.window_from >= \(from)::date AND c.window_to <= \(to)::date))
-                    """, what)
-                var cells: [PriorCell] = []
-                for try await (ordinal, measure, persons, numerator) in rows.decode((Int, String, Int, Int?).self) {
-                    cells.append(
-                        PriorCell(dimensions: table.rows[ordinal - 1].dimensions, measure: measure, persons: persons, numeratorPersons: numerator))
-                }
-                return cells
+            let rows = try await db.query(
+                """
+                SELECT DISTINCT d.ord, c.measure, c.persons, c.numerator_persons
+                FROM broker.released_cell c
+                JOIN unnest(\(keys)::text[]::jsonb[]) WITH ORDINALITY AS d(dimensions, ord) ON c.dimensions = d.dimensions
+                WHERE c.query_id = \(run.queryID)
+                  AND ((c.window_from <= \(from)::date AND c.window_to >= \(to)::date)
+                       OR (c.window_from >= \(from)::date AND c.window_to <= \(to)::date))
+                  AND (c.parameters <@ \(parameters)::jsonb OR c.parameters @> \(parameters)::jsonb)
+                """, what)
+            var cells: [PriorCell] = []
+            for try await (ordinal, measure, persons, numerator) in rows.decode((Int, String, Int, Int?).self) {
+                cells.append(
+                    PriorCell(dimensions: table.rows[ordinal - 1].dimensions, measure: measure, persons: persons, numeratorPersons: numerator))
             }
+            return cells
         } catch {
             throw db.failure(error, what)
         }
     }
 
     /// Records the cells `protected` released (released or rounded; suppressed cells revealed nothing) with the true
-    /// person counts of `table`, the statistics it was computed from. Returns how many cells were recorded.
+    /// person counts of `table`, the statistics it was computed from; a cell the ledger already holds with the same run key
+    /// and counts is not added twice. Returns how many released cells the table had.
     @discardableResult
     public static func record(
         _ protected: ProtectedTable, of table: StatisticsTable, run: LedgerRun, source: LedgerSource, on db: Database
@@ -112,26 +129,29 @@ public enum ReleaseLedger {
             }
         }
         guard !measures.isEmpty else { return 0 }
-        let parameters = JSONValue.object(run.parameters.mapValues(JSONValue.string)).canonicalString
+        let parameters = parametersJSON(run)
         let from = run.window.lowerBound.description, to = run.window.upperBound.description
         let what = "record released cells of \(run.queryID) in the release ledger"
         do {
-            try await db.transaction(what) {
-                try await db.execute("SET LOCAL ROLE sde_broker", "become sde_broker to \(what)")
-                try await db.execute(
-                    """
-                    INSERT INTO broker.released_cell
-                        (query_id, window_from, window_to, parameters, dimensions, measure, persons, numerator_persons, source, source_id)
-                    SELECT \(run.queryID), \(from)::date, \(to)::date, \(parameters)::jsonb, u.dimensions::jsonb, u.measure, u.persons,
-                           NULLIF(u.numerator, -1), \(source.kind), \(source.id)
-                    FROM unnest(\(dimensions)::text[], \(measures)::text[], \(persons)::bigint[], \(numerators)::bigint[])
-                        AS u(dimensions, measure, persons, numerator)
-                    """, what)
-            }
+            try await db.execute(
+                """
+                INSERT INTO broker.released_cell
+                    (query_id, window_from, window_to, parameters, dimensions, measure, persons, numerator_persons, source, source_id)
+                SELECT \(run.queryID), \(from)::date, \(to)::date, \(parameters)::jsonb, u.dimensions::jsonb, u.measure, u.persons,
+                       NULLIF(u.numerator, -1), \(source.kind), \(source.id)
+                FROM unnest(\(dimensions)::text[], \(measures)::text[], \(persons)::bigint[], \(numerators)::bigint[])
+                    AS u(dimensions, measure, persons, numerator)
+                ON CONFLICT DO NOTHING
+                """, what)
         } catch {
             throw db.failure(error, what)
         }
         return measures.count
+    }
+
+    /// The run's filters as a JSON object, the ledger's key of a population within a window.
+    static func parametersJSON(_ run: LedgerRun) -> String {
+        JSONValue.object(run.parameters.mapValues(JSONValue.string)).canonicalString
     }
 
     /// A row's dimension values as a JSON array (null for a total), the ledger's key of a cell.

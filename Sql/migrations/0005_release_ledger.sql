@@ -9,8 +9,9 @@ CREATE TABLE broker.released_cell (
     query_id          text NOT NULL CHECK (length(query_id) BETWEEN 1 AND 64),
     window_from       date NOT NULL,
     window_to         date NOT NULL CHECK (window_to >= window_from),
-    -- The run's other (non-window) parameters, e.g. {"region": "E12000004"}; {} when none. Recorded for review only:
-    -- prior cells are compared across them (a filtered population is nested in the unfiltered one, like a window).
+    -- The run's other (non-window) parameters, e.g. {"region": "E12000004"}; {} when none. Prior cells are those whose
+    -- filters are a subset or superset of the run's (a filtered population is nested in the unfiltered one, like a
+    -- window); disjoint filters describe disjoint populations and are not compared.
     parameters        jsonb NOT NULL CHECK (jsonb_typeof(parameters) = 'object'),
     -- Dimension values in the query's dimension order; JSON null marks a total over that dimension.
     dimensions        jsonb NOT NULL CHECK (jsonb_typeof(dimensions) = 'array'),
@@ -24,6 +25,10 @@ CREATE TABLE broker.released_cell (
     released_at       timestamptz NOT NULL DEFAULT clock_timestamp()
 );
 CREATE INDEX released_cell_query_window ON broker.released_cell (query_id, window_from, window_to);
+-- A cell released again with the same key and the same true counts adds nothing to the guard: it is recorded once
+-- (INSERT ... ON CONFLICT DO NOTHING), so repeating a query does not grow the ledger.
+CREATE UNIQUE INDEX released_cell_once ON broker.released_cell
+    (query_id, window_from, window_to, parameters, dimensions, measure, persons, numerator_persons) NULLS NOT DISTINCT;
 
 -- Nobody rewrites what was released: not the broker's role (no privilege) and not the table's owner (the trigger).
 -- One trigger function for every append-only table from here on (the audit trail keeps its own, from 0004).

@@ -183,6 +183,53 @@ import Testing
         }
     }
 
+    /// Repeating a run with the same window, filters and true counts adds nothing to the guard, so it adds no rows.
+    @Test func repeatingARunDoesNotGrowTheLedger() async throws {
+        try await withService { runner, _, db, _ in
+            for la in [Self.hartlepool, Self.middlesbrough] { try await Self.requests(db, la: la, day: "2024-05-15", count: 30) }
+            _ = try await Self.run(runner, to: "2024Q2")
+            let once = try await db.scalar("SELECT count(*)::int FROM broker.released_cell")
+            #expect(once > 0)
+            for user in ["r-amara-bello", "r-priya-shah"] { _ = try await Self.run(runner, user: user, to: "2024Q2") }
+            #expect(try await db.scalar("SELECT count(*)::int FROM broker.released_cell") == once)
+            // New data changes a true count: that cell is recorded again, with its new count.
+            try await Self.requests(db, la: Self.hartlepool, day: "2024-05-16", count: 15)
+            _ = try await Self.run(runner, to: "2024Q2")
+            #expect(try await db.scalar("SELECT count(*)::int FROM broker.released_cell") > once)
+        }
+    }
+
+    /// Prior cells over the same window are compared when one run's filters contain the other's (an unfiltered run
+    /// contains every filtered one), and not when the filters are disjoint (one local authority, then another).
+    @Test(arguments: [
+        ([:], [:], true),
+        ([:], ["la_code": "E06000001"], true),
+        (["la_code": "E06000001"], [:], true),
+        (["la_code": "E06000001"], ["la_code": "E06000001"], true),
+        (["la_code": "E06000001"], ["la_code": "E06000001", "service_type": "home_care"], true),
+        (["la_code": "E06000001"], ["la_code": "E06000002"], false),
+        (["la_code": "E06000001", "service_type": "home_care"], ["la_code": "E06000001", "service_type": "day_care"], false),
+    ])
+    func priorCellsFollowNestedFilters(_ recorded: [String: String], _ asked: [String: String], _ compared: Bool) async throws {
+        try await TestPostgres.withDatabase { _, db in
+            let window = CivilDate(year: 2024, month: 4, day: 1)!...CivilDate(year: 2024, month: 6, day: 30)!
+            let parameters = JSONValue.object(recorded.mapValues(JSONValue.string)).canonicalString
+            try await db.execute(
+                """
+                INSERT INTO broker.released_cell (query_id, window_from, window_to, parameters, dimensions, measure, persons, source, source_id)
+                VALUES ('services-by-type-quarter', '2024-04-01', '2024-06-30', \(parameters)::jsonb, '["home_care", null]', 'persons', 42,
+                        'project', 'P2025-003')
+                """)
+            let table = StatisticsTable(
+                dimensions: [TableDimension(name: "service_type", partitionsPersons: false), TableDimension(name: "quarter", partitionsPersons: false)],
+                measures: [TableMeasure(name: "persons", kind: .persons)],
+                rows: [StatisticsRow(dimensions: ["home_care", nil], cells: [.persons(45)])])
+            let run = LedgerRun(queryID: "services-by-type-quarter", window: window, parameters: asked)
+            let prior = try await ReleaseLedger.withLock(run.queryID, on: db) { try await ReleaseLedger.priorCells(of: run, in: table, on: db) }
+            #expect(prior.map(\.persons) == (compared ? [42] : []))
+        }
+    }
+
     static func json(_ dimensions: [String?]) -> String {
         JSONValue.array(dimensions.map { $0.map(JSONValue.string) ?? .null }).canonicalString
     }
