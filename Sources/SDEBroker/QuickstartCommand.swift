@@ -18,6 +18,8 @@ struct QuickstartCommand: AsyncParsableCommand {
     @Option(help: "Number of synthetic people.") var persons: Int = 20_000
     @Option(help: "Random seed of the synthetic extracts.") var seed: UInt64 = 2026
     @Option(help: "The policy directory.") var policyDir = "Policies"
+    @Flag(help: "After the demo, issue a demo token, print a curl command, and serve the HTTP API until interrupted.") var serve = false
+    @Option(help: "The port --serve listens on (loopback).") var port = 8080
     @OptionGroup var database: DatabaseOptions
 
     func run() async throws {
@@ -82,10 +84,46 @@ struct QuickstartCommand: AsyncParsableCommand {
             }
         }
 
-        step("7. The audit trail (every access, hash-chained, in the database and in \(database.auditDir)/)")
+        step("7. Regulator releases (computed under the publication profile, audited, stored immutably)")
+        try await withAuditTrail(database) { trail in
+            let publisher = ReleasePublisher(policy: policy, database: config, trail: trail, logger: logger)
+            for release in policy.releases.keys.sorted() {
+                if let stored = try await Database.with(config, logger: logger, { db in try await ReleaseStore.latest(id: release, on: db) }) {
+                    print("   \(release): version \(stored.version) already published (sha256 \(stored.sha256.prefix(16))...)")
+                    continue
+                }
+                switch try await publisher.publish(release: release, user: "op-dan-wright", today: today) {
+                case .published(let stored, event: let event):
+                    print("   \(release): version \(stored.version) published, sha256 \(stored.sha256.prefix(16))..., audit event #\(event.sequence)")
+                case .denied(let denial, event: _):
+                    print("   \(release): denied (\(denial.reason.rawValue))")
+                }
+            }
+        }
+
+        step("8. The audit trail (every access, hash-chained, in the database and in \(database.auditDir)/)")
         let verification = try await verifyAuditTrail(database: database, mirrorDir: database.auditDir, publicKey: nil)
         print(verification.summary.split(separator: "\n").map { "   " + $0 }.joined(separator: "\n"))
-        print("\nNext: `swift run sde-broker db status`, or `swift run sde-broker db stop` when done.")
+        guard serve else {
+            print("\nNext: `swift run sde-broker quickstart --serve` for the HTTP API, `swift run sde-broker db status`, or `db stop` when done.")
+            return
+        }
+
+        step("9. The HTTP API (Ctrl-C stops it)")
+        let token = try await issueToken(user: "r-priya-shah", expires: today.adding(days: 7), policy: policy, database: database)
+        let base = "http://127.0.0.1:\(port)"
+        print("""
+               a demo token for researcher r-priya-shah (valid 7 days; only its hash is stored):
+               export SDE_TOKEN=\(token.token)
+               curl -s -H "Authorization: Bearer $SDE_TOKEN" \(base)/v1/me
+               curl -s -H "Authorization: Bearer $SDE_TOKEN" -H 'Content-Type: application/json' \\
+                 -d '{"parameters": {"from": "2023Q2", "to": "2024Q1"}}' \\
+                 \(base)/v1/projects/P2025-002/queries/requests-by-la-quarter/runs
+            """)
+        try await serveAPI(host: "127.0.0.1", port: port, policyDir: policyDir, database: database, start: false) { port in
+            print("   serving on http://127.0.0.1:\(port) (openapi.yaml describes every route)")
+            fflush(nil)  // the token and the curl lines must show even when standard output is a pipe or a file
+        }
     }
 
     private func step(_ title: String) { print("\n== \(title)") }
