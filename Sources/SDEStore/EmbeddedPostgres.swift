@@ -131,6 +131,7 @@ public struct EmbeddedPostgres: Sendable {
             listen_addresses = '127.0.0.1'
             unix_socket_directories = ''
             password_encryption = 'scram-sha-256'
+            max_connections = 300
             shared_buffers = '512MB'
             max_wal_size = '4GB'
             work_mem = '64MB'

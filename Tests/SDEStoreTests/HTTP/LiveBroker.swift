@@ -39,32 +39,45 @@ struct LiveBroker {
         try await TestPostgres.withDatabase { config, db in
             _ = try await scratch.ingestor().ingest(directory: scratch.extracts, db: db)
             let trail = try await fixture.open(config)
-            let client = PostgresClient(configuration: config.clientConfiguration, backgroundLogger: TestPostgres.logger)
-            let api = BrokerAPI(
-                policies: try policies ?? PolicyRegistry(.valid(try QueryExecutionTests.policy())),
-                connections: .pooled(client, logger: TestPostgres.logger), trail: trail, executor: executor, today: { today }, logger: TestPostgres.logger)
-            let (ports, portSink) = AsyncStream.makeStream(of: Int.self)
-            let app = Application(
-                router: api.router(), configuration: ApplicationConfiguration(address: .hostname("127.0.0.1", port: 0)),
-                onServerRunning: { channel in portSink.yield(channel.localAddress?.port ?? 0) }, logger: TestPostgres.logger)
-            let services = ServiceGroup(
-                configuration: ServiceGroupConfiguration(services: [.init(service: client), .init(service: app)], logger: TestPostgres.logger))
-            try await withThrowingTaskGroup(of: Void.self) { group in
-                group.addTask { try await services.run() }
-                var iterator = ports.makeAsyncIterator()
-                guard let port = await iterator.next() else { throw CancellationError() }
-                let broker = LiveBroker(baseURL: "http://127.0.0.1:\(port)", config: config, db: db, trail: trail, fixture: fixture, routeList: api.routeList)
-                do {
-                    try await body(broker)
-                } catch {
-                    await services.triggerGracefulShutdown()
-                    throw error
-                }
-                // The same graceful shutdown as SIGTERM: in-flight requests finish, then the server and the pool stop.
-                await services.triggerGracefulShutdown()
-                try await group.waitForAll()
-            }
+            try await serve(
+                config: config, db: db, trail: trail, fixture: fixture,
+                policies: try policies ?? PolicyRegistry(.valid(try QueryExecutionTests.policy())), executor: executor, body)
             await trail.close()
+        }
+    }
+
+    /// Serves the API over `db` (already migrated and loaded) with `trail` on a loopback port while `body` runs, then
+    /// shuts it down gracefully, as SIGTERM does.
+    static func serve(
+        config: DatabaseConfig, db: Database, trail: AuditTrail, fixture: AuditTrailTests.Fixture, policies: PolicyRegistry,
+        executor: QueryExecutor = QueryExecutor(), _ body: (LiveBroker) async throws -> Void
+    ) async throws {
+        var pool = config.clientConfiguration
+        pool.options.maximumConnections = 8  // many tests serve at once on one test cluster
+        let client = PostgresClient(configuration: pool, backgroundLogger: TestPostgres.logger)
+        let api = BrokerAPI(
+            policies: policies,
+            connections: .pooled(client, logger: TestPostgres.logger), trail: trail, executor: executor, today: { today }, logger: TestPostgres.logger)
+        let (ports, portSink) = AsyncStream.makeStream(of: Int.self)
+        let app = Application(
+            router: api.router(), configuration: ApplicationConfiguration(address: .hostname("127.0.0.1", port: 0)),
+            onServerRunning: { channel in portSink.yield(channel.localAddress?.port ?? 0) }, logger: TestPostgres.logger)
+        let services = ServiceGroup(
+            configuration: ServiceGroupConfiguration(services: [.init(service: client), .init(service: app)], logger: TestPostgres.logger))
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await services.run() }
+            var iterator = ports.makeAsyncIterator()
+            guard let port = await iterator.next() else { throw CancellationError() }
+            let broker = LiveBroker(baseURL: "http://127.0.0.1:\(port)", config: config, db: db, trail: trail, fixture: fixture, routeList: api.routeList)
+            do {
+                try await body(broker)
+            } catch {
+                await services.triggerGracefulShutdown()
+                throw error
+            }
+            // The same graceful shutdown as SIGTERM: in-flight requests finish, then the server and the pool stop.
+            await services.triggerGracefulShutdown()
+            try await group.waitForAll()
         }
     }
 
