@@ -21,6 +21,26 @@ public struct AuditMirror: Sendable {
         self.directory = directory
     }
 
+    /// Runs `body` holding an exclusive lock on the mirror directory (`flock` on its `.lock` file), shared by every
+    /// broker process that writes this mirror, so that one process's append, commit or rollback never interleaves with
+    /// another's. Waits at most `timeout`, without blocking a thread.
+    func withLock<Result>(
+        timeout: Duration, isolation: isolated (any Actor)? = #isolation, _ body: () async throws -> Result
+    ) async throws -> Result {
+        let path = directory + "/.lock"
+        let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o640)
+        guard fd >= 0 else { throw StoreError.auditUnavailable("cannot open the audit mirror lock \(path) (errno \(errno))") }
+        defer { close(fd) }  // closing the descriptor releases the lock
+        let deadline = ContinuousClock.now + timeout
+        while flock(fd, LOCK_EX | LOCK_NB) != 0 {
+            guard errno == EWOULDBLOCK, ContinuousClock.now < deadline else {
+                throw StoreError.auditUnavailable("the audit mirror \(directory) stayed locked by another broker process")
+            }
+            try await Task.sleep(for: .milliseconds(1))
+        }
+        return try await body()
+    }
+
     /// The day files, oldest first.
     public func files() throws(StoreError) -> [String] {
         guard let dir = opendir(directory) else { throw .auditUnavailable("cannot read the audit mirror directory \(directory)") }

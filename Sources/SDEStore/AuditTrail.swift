@@ -67,7 +67,8 @@ public actor AuditTrail {
         } catch { throw StoreError.auditUnavailable("cannot create the audit mirror directory \(mirrorDirectory)") }
         let db = try await connect(config, logger: logger)
         do {
-            let head = try await reconcile(db, mirror)
+            // Under the mirror's lock: another process's write in flight is neither mistaken for a torn tail nor cut.
+            let head = try await mirror.withLock(timeout: writeTimeout) { try await reconcile(db, mirror) }
             return AuditTrail(
                 config: config, db: db, mirror: mirror, signingKey: signingKey, checkpointInterval: checkpointInterval,
                 writeTimeout: writeTimeout, head: head, logger: logger)
@@ -164,26 +165,8 @@ public actor AuditTrail {
         while !waiting.isEmpty {
             let group = waiting
             waiting.removeAll()
-            var next = chain
-            let time = Self.now()
-            var events: [AuditEvent] = []
             do {
-                var checkpointed = false
-                for waiter in group {
-                    if let draft = waiter.draft {
-                        events.append(next.append(draft, at: time))
-                    } else {
-                        events.append(try next.appendCheckpoint(at: time, signedBy: signingKey))
-                        checkpointed = true
-                    }
-                }
-                if !checkpointed && eventsSinceCheckpoint + events.count >= checkpointInterval {
-                    events.append(try next.appendCheckpoint(at: time, signedBy: signingKey))
-                    checkpointed = true
-                }
-                try await write(events)
-                chain = next
-                eventsSinceCheckpoint = checkpointed ? 0 : eventsSinceCheckpoint + events.count
+                let events = try await writeHoldingMirrorLock(group)
                 for (waiter, event) in zip(group, events) { waiter.continuation.resume(returning: event) }
             } catch {
                 let failure = (error as? StoreError) ?? StoreError.auditUnavailable("audit unavailable: the event could not be signed")
@@ -193,14 +176,59 @@ public actor AuditTrail {
         writing = false
     }
 
+    /// Chains `group` on the committed head and writes it to both stores, holding the mirror directory's lock so that
+    /// another broker process (a CLI command beside `serve`) never interleaves with this write. If the first attempt
+    /// fails because another process advanced the database's chain meanwhile, the group is chained again on the new
+    /// head and written once more; any other failure releases nothing.
+    private func writeHoldingMirrorLock(_ group: [Waiter]) async throws -> [AuditEvent] {
+        try await mirror.withLock(timeout: writeTimeout) {
+            for attempt in 0..<2 {
+                let head = chain.head
+                let db = try await connection()
+                var next = chain
+                let events = try chained(group, on: &next)
+                do {
+                    try await write(events, on: db)
+                    chain = next
+                    eventsSinceCheckpoint = events.contains { $0.action == .auditCheckpoint } ? 0 : eventsSinceCheckpoint + events.count
+                    return events
+                } catch {
+                    guard attempt == 0 else { throw error }
+                    // Reconnecting brings in what other writers committed; only if the head moved is a retry worthwhile.
+                    _ = try await connection()
+                    guard chain.head != head else { throw error }
+                }
+            }
+            throw StoreError.auditUnavailable("audit unavailable: the audit database could not be written, so nothing was released")
+        }
+    }
+
+    /// The events of `group` appended to `next`, with a checkpoint when one is due.
+    private func chained(_ group: [Waiter], on next: inout AuditChain) throws -> [AuditEvent] {
+        let time = Self.now()
+        var events: [AuditEvent] = []
+        var checkpointed = false
+        for waiter in group {
+            if let draft = waiter.draft {
+                events.append(next.append(draft, at: time))
+            } else {
+                events.append(try next.appendCheckpoint(at: time, signedBy: signingKey))
+                checkpointed = true
+            }
+        }
+        if !checkpointed && eventsSinceCheckpoint + events.count >= checkpointInterval {
+            events.append(try next.appendCheckpoint(at: time, signedBy: signingKey))
+        }
+        return events
+    }
+
     /// Mirror first (fsynced), then the database commit; a failed commit cuts the mirror back.
     ///
     /// A database that does not answer within `writeTimeout` counts as failed: the connection is closed, so a hung
     /// server never holds a request (or the chain) forever. Whether such a write committed is settled on reconnect.
-    private func write(_ events: [AuditEvent]) async throws {
+    private func write(_ events: [AuditEvent], on db: Database) async throws {
         let undo = try mirror.append(events)
         do {
-            let db = try await connection()
             let lines = events.map { String(decoding: AuditJSONL.encode($0), as: UTF8.self) }
             let sequences = events.map(\.sequence), hashes = events.map(\.hash.hex)
             try await db.withDeadline(writeTimeout, onTimeout: .auditUnavailable("the audit database did not answer in time")) {
@@ -214,8 +242,8 @@ public actor AuditTrail {
             }
         } catch {
             mirror.rollback(undo)
-            try? await db?.connection.close()
-            db = nil
+            try? await self.db?.connection.close()
+            self.db = nil
             logger.error("audit write failed", metadata: ["sde.audit.error": "\(error)"])
             throw StoreError.auditUnavailable("audit unavailable: the audit database could not be written, so nothing was released")
         }
@@ -233,9 +261,17 @@ public actor AuditTrail {
         if !committed.isEmpty {
             var next = chain
             for event in committed { try next.advance(to: event) }
-            _ = try mirror.append(committed)
+            // Another process sharing this mirror wrote its own events there; a write of ours that timed out did not.
+            let mirrored = try mirror.lastEvent()?.sequence ?? 0
+            let missing = committed.filter { $0.sequence > mirrored }
+            if let last = committed.last, mirrored >= last.sequence, try mirror.lastEvent()?.head != last.head {
+                throw StoreError.auditUnavailable("the audit mirror disagrees with the database after another writer: run `sde-broker audit verify`")
+            }
+            if !missing.isEmpty {
+                _ = try mirror.append(missing)
+                logger.warning("committed audit events missing from the mirror were added to it", metadata: ["sde.audit.count": "\(missing.count)"])
+            }
             chain = next
-            logger.warning("audit events committed by a write that timed out were added to the mirror", metadata: ["sde.audit.count": "\(committed.count)"])
         }
         db = fresh
         return fresh

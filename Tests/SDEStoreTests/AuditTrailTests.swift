@@ -8,7 +8,7 @@ import Testing
     /// A temp mirror directory and a fresh signing key for one test.
     struct Fixture {
         let mirrorDirectory = FileManager.default.temporaryDirectory.appendingPathComponent("sde-audit-\(UUID().uuidString)").path
-        let key = AuditSigningKey()
+        var key = AuditSigningKey()
         var mirror: AuditMirror { AuditMirror(directory: mirrorDirectory) }
 
         func open(_ config: DatabaseConfig, checkpointInterval: Int = 1000) async throws -> AuditTrail {
@@ -22,6 +22,11 @@ import Testing
         }
 
         func remove() { try? FileManager.default.removeItem(atPath: mirrorDirectory) }
+
+        init() {}
+
+        /// A fixture with its own mirror directory and the given signing key.
+        init(key: AuditSigningKey) { self.key = key }
     }
 
     static func draft(_ n: Int, outcome: AuditOutcome = .allowed) throws -> AuditEventDraft {
@@ -78,6 +83,38 @@ import Testing
             #expect(result.database.events == stored && result.mirror.events == stored)
             // Group commit: a checkpoint ends each write that reaches the interval, and close() adds one if needed.
             #expect(result.database.checkpoints >= 1)
+        }
+    }
+
+    /// A CLI command writing beside a running server: two trails on one database, sharing the mirror directory (as
+    /// they do by default) or each with its own. Every write succeeds (a writer that finds the chain advanced by the
+    /// other chains again on the new head), the chain stays gapless, and the mirror of the last writer holds all of it
+    /// (a separate mirror catches up with the other writer's events whenever its own trail next writes).
+    @Test(arguments: [true, false])
+    func twoProcessesWritingOneTrailKeepOneChainAndCompleteMirrors(sharingTheMirror: Bool) async throws {
+        let first = Fixture()
+        let second = sharingTheMirror ? first : Fixture(key: first.key)
+        defer {
+            first.remove()
+            second.remove()
+        }
+        try await TestPostgres.withDatabase { config, db in
+            let server = try await first.open(config)
+            let cli = try await second.open(config)
+            for n in 0..<20 {
+                // Interleaved, and in bursts: each trail's in-memory head is stale whenever the other wrote last.
+                try await (n % 3 == 0 ? cli : server).record(try Self.draft(n))
+                if n % 5 == 0 {
+                    async let a = server.record(try Self.draft(100 + n))
+                    async let b = cli.record(try Self.draft(200 + n))
+                    _ = try await (a, b)
+                }
+            }
+            await cli.close()
+            await server.close()
+            let sequences = try await db.scalar("SELECT count(*)::int FROM broker.audit_event")
+            #expect(sequences == (try await db.scalar("SELECT max(sequence)::int FROM broker.audit_event")))
+            #expect(try await first.verify(db).isIntact)
         }
     }
 
