@@ -71,9 +71,9 @@ public struct Database: Sendable {
         try await execute(PostgresQuery(unsafeSQL: sql), what())
     }
 
-    /// Runs `body` inside a transaction: committed when it returns, rolled back when it throws.
-    public func transaction<Result: Sendable>(_ what: String, _ body: () async throws -> Result) async throws -> Result {
-        try await execute("BEGIN", "begin \(what)")
+    /// Runs `body` inside a transaction (`READ ONLY` when asked): committed when it returns, rolled back when it throws.
+    public func transaction<Result: Sendable>(_ what: String, readOnly: Bool = false, _ body: () async throws -> Result) async throws -> Result {
+        try await execute(readOnly ? "BEGIN READ ONLY" : "BEGIN", "begin \(what)")
         do {
             let result = try await body()
             try await execute("COMMIT", "commit \(what)")

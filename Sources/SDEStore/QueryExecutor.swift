@@ -75,13 +75,15 @@ public struct QueryExecutor: Sendable {
     ) async throws(StoreError) -> Result {
         let what = "vetted query \(query.queryID)"
         do {
-            return try await db.transaction(what) {
-                try await db.execute("SET TRANSACTION READ ONLY", "make \(what) read-only")
-                try await db.execute(PostgresQuery(unsafeSQL: "SET LOCAL ROLE \(Self.readerRole)"), "switch \(what) to \(Self.readerRole)")
+            return try await db.transaction(what, readOnly: true) {
+                // One round trip: the reader role, the timeout, and no JIT (for these aggregate statements compiling
+                // costs more than it saves: seconds at 1M persons). set_config('role') is SET LOCAL ROLE, checks included.
                 let timeout = String(timeoutMilliseconds)
-                // No JIT: for these aggregate statements compiling costs more than it saves (seconds at 1M persons).
                 try await db.execute(
-                    "SELECT set_config('statement_timeout', \(timeout), true), set_config('jit', 'off', true)", "set the timeout of \(what)")
+                    """
+                    SELECT set_config('role', \(Self.readerRole), true), set_config('statement_timeout', \(timeout), true),
+                           set_config('jit', 'off', true)
+                    """, "switch \(what) to \(Self.readerRole) with its timeout")
                 return try await body(what)
             }
         } catch let error as StoreError {

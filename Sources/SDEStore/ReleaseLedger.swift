@@ -76,9 +76,14 @@ public enum ReleaseLedger {
     public static func withLock<Result: Sendable>(_ queryID: String, on db: Database, _ body: () async throws -> Result) async throws -> Result {
         let what = "the release ledger of \(queryID)"
         return try await db.transaction(what) {
-            try await db.execute("SET LOCAL ROLE sde_broker", "become sde_broker for \(what)")
-            try await db.execute("SELECT set_config('lock_timeout', \(lockTimeout), true)", "bound the wait for \(what)")
-            try await db.execute("SELECT pg_advisory_xact_lock(hashtext(\(lockNamespace)), hashtext(\(queryID)))", "lock \(what)")
+            // One round trip: the broker's role, a bounded wait, and the lock (released at commit or rollback). The
+            // commit need not wait for its WAL flush: the audit event committed right after it (same server, later in
+            // the WAL) flushes it before anything is released.
+            try await db.execute(
+                """
+                SELECT set_config('role', 'sde_broker', true), set_config('lock_timeout', \(lockTimeout), true),
+                       set_config('synchronous_commit', 'off', true), pg_advisory_xact_lock(hashtext(\(lockNamespace)), hashtext(\(queryID)))
+                """, "lock \(what)")
             return try await body()
         }
     }
