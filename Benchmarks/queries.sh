@@ -4,10 +4,11 @@
 #   Benchmarks/queries.sh [PERSONS]      (default 1000000; run from the repository root)
 #
 # Uses the embedded cluster under .sde-bench/ (started if needed) and a release build. The first run synthesises
-# PERSONS people (seed 7) and ingests them into the database bench_queries_PERSONS (about 4 minutes for 1,000,000);
+# PERSONS people (seed 7) and ingests them into the database bench_queries_PERSONS (4 to 6 minutes for 1,000,000);
 # later runs reuse it, after `db migrate` (so changed indexes and views apply). Then it runs QueryBenchmarkTests
 # against that database and prints, per query, the medians of both sides and their ratio, and the time of
-# disclosure control plus the audit release for a ~2,000-cell table. Set SDE_BENCH_REPETITIONS (default 7).
+# disclosure control plus the audit release for a ~2,000-cell table. Set SDE_BENCH_REPETITIONS (default 7) and
+# SDE_BENCH_QUERIES=id,id (a subset of the queries).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 persons=${1:-1000000}

@@ -50,6 +50,12 @@ struct QueryBenchmarkTests {
             user: "r-priya-shah", project: "P2025-001", query: "discharge-destinations-by-age", parameters: ["from": "2022Q2", "to": "2025Q1"]),
     ]
 
+    /// The cases named in `SDE_BENCH_QUERIES` (comma-separated query ids), or all of them.
+    static var selectedCases: [Case] {
+        guard let names = environment["SDE_BENCH_QUERIES"].map({ Set($0.split(separator: ",").map(String.init)) }) else { return cases }
+        return cases.filter { names.contains($0.query) }
+    }
+
     static let environment = ProcessInfo.processInfo.environment
     static let logger: Logger = {
         var logger = Logger(label: "sde.bench")
@@ -91,7 +97,7 @@ struct QueryBenchmarkTests {
             print("bench: vetted queries over \(persons) persons, median of \(Self.repetitions) interleaved runs each")
             print("bench: | query | result rows | PostgreSQL alone (ms) | broker end to end (ms) | broker − PostgreSQL (ms) | ratio |")
             print("bench: |---|---:|---:|---:|---:|---:|")
-            for example in Self.cases {
+            for example in Self.selectedCases {
                 let decision = policy.decide(
                     user: example.user, action: .runQuery(project: example.project, query: example.query, parameters: example.parameters),
                     now: example.today)
