@@ -1,5 +1,8 @@
 -- Dataset `care_events`: every social care event with derived quarter, age band and region.
 DROP VIEW IF EXISTS datasets.care_events;
+-- LEFT JOINs to person and local_authority give the same rows as inner joins (the foreign keys are NOT NULL), but
+-- PostgreSQL can drop a LEFT JOIN to a unique key whose columns a query does not use: a query without age band,
+-- sex or region never reads the person or local authority tables.
 CREATE VIEW datasets.care_events AS
 SELECT e.person_id,
        e.event_start                                        AS period_date,
@@ -21,6 +24,6 @@ SELECT e.person_id,
        e.planned_hours,
        round(e.planned_hours * e.unit_cost, 2)              AS weekly_cost
 FROM linked.care_event e
-JOIN linked.person p USING (person_id)
-JOIN linked.local_authority la ON la.la_code = e.la_code;
+LEFT JOIN linked.person p ON p.person_id = e.person_id
+LEFT JOIN linked.local_authority la ON la.la_code = e.la_code;
 GRANT SELECT ON datasets.care_events TO sde_reader;

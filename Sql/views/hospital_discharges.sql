@@ -3,6 +3,8 @@
 -- into reablement): reablement started within 7 days of discharge; at home 91 days later (alive, and no
 -- residential or nursing care started in those 91 days).
 DROP VIEW IF EXISTS datasets.hospital_discharges;
+-- LEFT JOIN to local_authority gives the same rows as an inner join (person.la_code is a NOT NULL foreign key), but
+-- PostgreSQL drops it from queries that do not use the region.
 CREATE VIEW datasets.hospital_discharges AS
 SELECT h.person_id,
        h.discharge_date                                     AS period_date,
@@ -31,7 +33,7 @@ SELECT h.person_id,
        )                                                    AS at_home_91_days
 FROM linked.hospital_spell h
 JOIN linked.person p USING (person_id)
-JOIN linked.local_authority la ON la.la_code = p.la_code
+LEFT JOIN linked.local_authority la ON la.la_code = p.la_code
 WHERE h.discharge_destination <> 'died'
   AND extract(year FROM h.discharge_date) - p.birth_year >= 65;
 GRANT SELECT ON datasets.hospital_discharges TO sde_reader;

@@ -1,6 +1,9 @@
 -- Dataset `request_waits`: one row per request for support, with the first assessment of the same person
 -- by the same local authority on or after the request, and the days waited (null when never assessed).
 DROP VIEW IF EXISTS datasets.request_waits;
+-- LEFT JOINs to person and local_authority give the same rows as inner joins (the foreign keys are NOT NULL), but
+-- PostgreSQL can drop a LEFT JOIN to a unique key whose columns a query does not use: a query without age band,
+-- sex or region never reads the person or local authority tables.
 CREATE VIEW datasets.request_waits AS
 SELECT r.person_id,
        r.event_start                                        AS period_date,
@@ -18,8 +21,8 @@ SELECT r.person_id,
        a.event_start IS NOT NULL                            AS assessed,
        a.event_start - r.event_start                        AS days_to_assessment
 FROM linked.care_event r
-JOIN linked.person p USING (person_id)
-JOIN linked.local_authority la ON la.la_code = r.la_code
+LEFT JOIN linked.person p ON p.person_id = r.person_id
+LEFT JOIN linked.local_authority la ON la.la_code = r.la_code
 -- min() rather than ORDER BY ... LIMIT 1: an aggregate always returns exactly one row, so PostgreSQL removes this
 -- join altogether from queries that use neither `assessed` nor `days_to_assessment`; when they do, min() still reads
 -- one entry of the index care_event_assessment_lookup (migration 0008).
