@@ -1,0 +1,71 @@
+import Foundation
+import PostgresNIO
+import SDEAudit
+import SDECommon
+import SDEPolicy
+import SDEQuery
+@testable import SDEStore
+import Testing
+
+/// End-to-end latency of a national vetted query over HTTP against PostgreSQL executing its compiled SQL alone, on
+/// demand only (`Benchmarks/http.sh`, after `Benchmarks/bench-db.sh` has loaded 1,000,000 persons): a live server on
+/// loopback over the benchmark database, a token, and `requests-by-la-quarter` for every local authority, region and
+/// England over two years, interleaved with the same statement run alone; medians and their ratio.
+@Suite(
+    .enabled(if: ProcessInfo.processInfo.environment["SDE_BENCH"] == "1" && ProcessInfo.processInfo.environment["DATABASE_URL"] != nil),
+    .serialized)
+struct HTTPBenchmarkTests {
+    @Test func nationalQueryOverHTTPAgainstPostgresAlone() async throws {
+        let environment = ProcessInfo.processInfo.environment
+        let config = try DatabaseConfig(url: try #require(environment["DATABASE_URL"]))
+        let state = environment["SDE_BENCH_STATE_DIR"] ?? ".sde-bench"
+        let trail = try await AuditTrail.open(
+            database: config, mirrorDirectory: environment["SDE_BENCH_AUDIT_DIR"] ?? state + "/queries/audit",
+            signingKey: try AuditKeyFiles(directory: state).loadOrCreate(), logger: QueryBenchmarkTests.logger)
+        let national = QueryBenchmarkTests.cases[0]
+        let policy = try QueryExecutionTests.policy()
+        let run = try #require(
+            policy.decide(user: national.user, action: .runQuery(project: national.project, query: national.query, parameters: national.parameters), now: national.today)
+                .grant?.run)
+        let compiled = try QueryCompiler.compile(run)
+        let executor = QueryExecutor()
+        do {
+            try await Database.with(config, logger: QueryBenchmarkTests.logger) { db in
+                try await LiveBroker.serve(config: config, db: db, trail: trail, fixture: AuditTrailTests.Fixture(), policies: PolicyRegistry(.valid(policy))) {
+                    broker in
+                    let token = try await broker.token(for: national.user)
+                    func http() async throws -> Duration {
+                        try await ContinuousClock().measure {
+                            let reply = try await broker.run(national.project, national.query, national.parameters, token: token)
+                            guard reply.status == 200 else { throw QueryBenchmarkTests.BenchmarkFailure("HTTP \(reply.status) \(reply.text)") }
+                        }
+                    }
+                    func postgres() async throws -> Duration {
+                        try await ContinuousClock().measure { _ = try await executor.drain(compiled, on: db) }
+                    }
+                    _ = try await http()
+                    _ = try await postgres()
+                    var httpTimes: [Duration] = [], postgresTimes: [Duration] = []
+                    for repetition in 0..<QueryBenchmarkTests.repetitions {
+                        if repetition % 2 == 0 {
+                            postgresTimes.append(try await postgres())
+                            httpTimes.append(try await http())
+                        } else {
+                            httpTimes.append(try await http())
+                            postgresTimes.append(try await postgres())
+                        }
+                    }
+                    let h = QueryBenchmarkTests.median(httpTimes), p = QueryBenchmarkTests.median(postgresTimes)
+                    print(
+                        "bench: national \(national.query) \(national.parameters["from"]!)..\(national.parameters["to"]!): PostgreSQL alone "
+                            + "\(QueryBenchmarkTests.ms(p)) ms, over HTTP end to end \(QueryBenchmarkTests.ms(h)) ms, ratio \(String(format: "%.3f", h / p)) "
+                            + "(median of \(QueryBenchmarkTests.repetitions))")
+                }
+            }
+        } catch {
+            await trail.close()
+            throw error
+        }
+        await trail.close()
+    }
+}
