@@ -5,12 +5,13 @@ import SDEQuery
 import SDEStore
 
 /// The part of answering a vetted query that researchers' runs and regulator releases share: compile, execute as the
-/// read-only role, then, holding the query's ledger lock, read the cells the query released before over nested
-/// windows, protect (primary rules, differencing, secondary suppression, attacker audit) and record the cells this
-/// table releases, before anything is audited or shown. A ledger failure throws: the caller releases nothing.
+/// read-only role, protect (primary rules, differencing against the cells the query released before over nested
+/// windows, secondary suppression, attacker audit) and, holding the query's ledger lock, record the cells this table
+/// releases, before anything is audited or shown. A ledger failure throws: the caller releases nothing.
 ///
-/// The statement runs before the lock is taken, so runs of one query wait for each other only for the ledger and the
-/// protection: what matters is that each run is checked against every cell released before it took the lock.
+/// The statement and a first protection run before the lock is taken, so runs of one query wait for each other only
+/// for reading and writing the ledger: what matters is that each run is checked against every cell released before it
+/// took the lock, which the second read under the lock guarantees.
 struct LedgerProtection: Sendable {
     let executor: QueryExecutor
 
@@ -19,11 +20,16 @@ struct LedgerProtection: Sendable {
         let compiled = try QueryCompiler.compile(run)
         let statistics = try await executor.run(compiled, on: db)
         let ledgerRun = Self.ledgerRun(run)
+        let control = DisclosureControl(rules: run.rules)
+        // Protect against the ledger as it is now, outside the lock (the attacker audit can take tens of milliseconds);
+        // under the lock, check that no other run recorded a relevant cell meanwhile, and protect again only if one did.
+        let seen = try await ReleaseLedger.priorCells(of: ledgerRun, in: statistics, on: db)
+        let table = try control.protect(statistics, priorCells: seen)
         return try await ReleaseLedger.withLock(run.query.id, on: db) {
             let prior = try await ReleaseLedger.priorCells(of: ledgerRun, in: statistics, on: db)
-            let table = try DisclosureControl(rules: run.rules).protect(statistics, priorCells: prior)
-            try await ReleaseLedger.record(table, of: statistics, run: ledgerRun, source: source, on: db)
-            return table
+            let protected = Set(prior) == Set(seen) ? table : try control.protect(statistics, priorCells: prior)
+            try await ReleaseLedger.record(protected, of: statistics, run: ledgerRun, source: source, on: db)
+            return protected
         }
     }
 
