@@ -15,12 +15,11 @@ struct AuditCommand: AsyncParsableCommand {
     struct Verify: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Check every hash, the sequence, checkpoint signatures, and that the database and the JSONL mirror agree.")
-        @Option(help: "Directory of the JSONL mirror.") var mirrorDir = "AuditLogs"
         @Option(help: "The broker's public key (default: <state-dir>/audit-signing-key.pub.pem).") var publicKey: String?
         @OptionGroup var database: DatabaseOptions
 
         func run() async throws {
-            let result = try await verifyAuditTrail(database: database, mirrorDir: mirrorDir, publicKey: publicKey)
+            let result = try await verifyAuditTrail(database: database, publicKey: publicKey)
             print(result.summary)
             guard result.isIntact else { throw ExitCode.failure }
         }
@@ -57,11 +56,11 @@ struct AuditCommand: AsyncParsableCommand {
 }
 
 /// Verifies both audit stores with the broker's public key.
-func verifyAuditTrail(database: DatabaseOptions, mirrorDir: String, publicKey: String?) async throws -> AuditVerification {
+func verifyAuditTrail(database: DatabaseOptions, publicKey: String?) async throws -> AuditVerification {
     let key = try AuditKeyFiles.publicKey(at: publicKey ?? AuditKeyFiles(directory: database.stateDir).publicKeyPath)
     let config = try await database.config(logger: .cli)
     return try await Database.with(config, logger: .cli) { db in
-        try await AuditVerification.run(db, mirror: AuditMirror(directory: mirrorDir), trustedKeys: [key])
+        try await AuditVerification.run(db, mirror: AuditMirror(directory: database.auditDir), trustedKeys: [key])
     }
 }
 

@@ -102,7 +102,7 @@ struct QuickstartCommand: AsyncParsableCommand {
         }
 
         step("8. The audit trail (every access, hash-chained, in the database and in \(database.auditDir)/)")
-        let verification = try await verifyAuditTrail(database: database, mirrorDir: database.auditDir, publicKey: nil)
+        let verification = try await verifyAuditTrail(database: database, publicKey: nil)
         print(verification.summary.split(separator: "\n").map { "   " + $0 }.joined(separator: "\n"))
         guard serve else {
             print("\nNext: `swift run sde-broker quickstart --serve` for the HTTP API, `swift run sde-broker db status`, or `db stop` when done.")
