@@ -3,11 +3,14 @@ DROP VIEW IF EXISTS datasets.care_events;
 -- LEFT JOINs to person and local_authority give the same rows as inner joins (the foreign keys are NOT NULL), but
 -- PostgreSQL can drop a LEFT JOIN to a unique key whose columns a query does not use: a query without age band,
 -- sex or region never reads the person or local authority tables.
+-- `la_code` is the base column itself, not an expression over it: with GROUPING SETS, PostgreSQL wraps a view's
+-- computed columns so that no index can serve a filter on them, and a query for one local authority then scanned the
+-- whole country's events (see migration 0009 for the index that serves it).
 CREATE VIEW datasets.care_events AS
 SELECT e.person_id,
        e.event_start                                        AS period_date,
        to_char(e.event_start, 'YYYY"Q"Q')                   AS quarter,
-       e.la_code::text                                      AS la_code,
+       e.la_code                                            AS la_code,
        la.region_code::text                                 AS region_code,
        CASE
            WHEN extract(year FROM e.event_start) - p.birth_year < 65 THEN '18-64'
