@@ -205,9 +205,15 @@ public struct AuditEventDraft: Sendable, Hashable {
         self.outputDigest = outputDigest
     }
 
+    /// `text` when it may be written as an identifier (1 to 128 printable ASCII characters without spaces), else `nil`:
+    /// for names a caller typed, which are recorded only when they are plain identifiers.
+    public static func identifier(_ text: String) -> String? {
+        (1...128).contains(text.utf8.count) && text.utf8.allSatisfy({ (0x21...0x7E).contains($0) }) ? text : nil
+    }
+
     /// 1 to 128 printable ASCII characters without spaces.
     private static func checkWord(_ value: String, _ field: String) throws(AuditError) {
-        guard (1...128).contains(value.utf8.count), value.utf8.allSatisfy({ (0x21...0x7E).contains($0) }) else {
+        guard identifier(value) != nil else {
             throw .invalidField(field, "must be 1 to 128 printable ASCII characters without spaces")
         }
     }

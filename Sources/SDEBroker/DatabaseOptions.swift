@@ -61,3 +61,16 @@ func referenceCodes(csvAt path: String) throws -> ReferenceCodes {
     let authorities = try LocalAuthority.load(from: path)
     return ReferenceCodes(regionOfLocalAuthority: Dictionary(uniqueKeysWithValues: authorities.map { ($0.code, $0.regionCode) }))
 }
+
+/// Runs `body` with the audit trail open, and closes it (with a checkpoint) afterwards, whatever happens.
+func withAuditTrail<Result: Sendable>(_ database: DatabaseOptions, _ body: (AuditTrail) async throws -> Result) async throws -> Result {
+    let trail = try await database.auditTrail(logger: .cli)
+    do {
+        let result = try await body(trail)
+        await trail.close()
+        return result
+    } catch {
+        await trail.close()
+        throw error
+    }
+}

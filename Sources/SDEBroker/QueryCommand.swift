@@ -107,16 +107,3 @@ func withQueryRunner<Result: Sendable>(
         try await body(QueryRunner(policy: policy, database: try await database.config(logger: .cli), trail: trail, logger: .cli))
     }
 }
-
-/// Runs `body` with the audit trail open, and closes it (with a checkpoint) afterwards, whatever happens.
-func withAuditTrail<Result: Sendable>(_ database: DatabaseOptions, _ body: (AuditTrail) async throws -> Result) async throws -> Result {
-    let trail = try await database.auditTrail(logger: .cli)
-    do {
-        let result = try await body(trail)
-        await trail.close()
-        return result
-    } catch {
-        await trail.close()
-        throw error
-    }
-}

@@ -114,12 +114,7 @@ private func withMigratedDatabase<Result: Sendable>(_ database: DatabaseOptions,
 
 /// Audits an operator's token operation; the target is the token id, never the token.
 private func recordTokenEvent(_ action: AuditAction, id: String, parameters: [String: String], database: DatabaseOptions) async throws {
-    let trail = try await database.auditTrail(logger: .cli)
-    do {
+    _ = try await withAuditTrail(database) { trail in
         try await trail.record(AuditEventDraft(actor: operatorName, role: "operator", action: action, target: id, parameters: parameters, outcome: .allowed))
-        await trail.close()
-    } catch {
-        await trail.close()
-        throw error
     }
 }

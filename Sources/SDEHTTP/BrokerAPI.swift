@@ -81,8 +81,8 @@ public struct BrokerAPI: Sendable {
         outcome: AuditOutcome, reason: String? = nil
     ) async throws -> AuditEvent {
         let draft = try AuditEventDraft(
-            actor: caller?.user ?? AuditEventDraft.anonymousActor, role: role, project: project.flatMap(Self.word), action: action,
-            target: target.flatMap(Self.word), policyDigest: policy.flatMap { AuditDigest(hex: $0.digest) }, outcome: outcome,
+            actor: caller?.user ?? AuditEventDraft.anonymousActor, role: role, project: project.flatMap(AuditEventDraft.identifier), action: action,
+            target: target.flatMap(AuditEventDraft.identifier), policyDigest: policy.flatMap { AuditDigest(hex: $0.digest) }, outcome: outcome,
             reason: reason)
         do {
             return try await trail.record(draft)
@@ -105,10 +105,5 @@ public struct BrokerAPI: Sendable {
                 reason: denial.reason.rawValue)
             throw APIError(denial, auditSequence: event.sequence)
         }
-    }
-
-    /// A name the caller typed, kept for the audit event only when it is a plain identifier.
-    static func word(_ text: String) -> String? {
-        text.utf8.count <= 128 && !text.isEmpty && text.utf8.allSatisfy { $0 > 0x20 && $0 < 0x7F } ? text : nil
     }
 }

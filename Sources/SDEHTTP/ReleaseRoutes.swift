@@ -30,7 +30,7 @@ extension BrokerAPI {
                     throw APIError(refusal, auditSequence: event.sequence)
                 }
                 let stored = try await connections.withDatabase { db in try await ReleaseStore.list(on: db) }
-                let latest = Dictionary(stored.map { ($0.id, $0) }, uniquingKeysWith: { $0.version >= $1.version ? $0 : $1 })
+                let latest = Dictionary(uniqueKeysWithValues: stored.map { ($0.id, $0) })
                 let items: [JSONValue] = readable.map { release in
                     var item: [String: JSONValue] = [
                         "id": .string(release.id), "title": .string(release.title), "description": .string(release.description),

@@ -122,11 +122,9 @@ public struct QueryRunner: Sendable {
         user: String, role: String?, project: String?, action: AuditAction, target: String, parameters: [String: String], policyDigest: String,
         outcome: AuditOutcome, reason: String? = nil, cells: AuditCellCounts = .none, outputDigest: AuditDigest? = nil
     ) throws -> AuditEventDraft {
-        func word(_ text: String) -> String? {
-            text.utf8.count <= 128 && !text.isEmpty && text.utf8.allSatisfy { $0 > 0x20 && $0 < 0x7F } ? text : nil
-        }
-        return try AuditEventDraft(
-            actor: word(user) ?? AuditEventDraft.anonymousActor, role: role, project: project.flatMap(word), action: action, target: word(target),
+        try AuditEventDraft(
+            actor: AuditEventDraft.identifier(user) ?? AuditEventDraft.anonymousActor, role: role, project: project.flatMap(AuditEventDraft.identifier),
+            action: action, target: AuditEventDraft.identifier(target),
             parameters: parameters, policyDigest: AuditDigest(hex: policyDigest), outcome: outcome, reason: reason, cells: cells,
             outputDigest: outputDigest)
     }

@@ -142,10 +142,7 @@ public actor AuditTrail {
     public func probe() async -> Bool {
         guard access(mirror.directory, W_OK) == 0 else { return false }
         do {
-            let db = try await connection()
-            try await db.withDeadline(.seconds(2), onTimeout: .auditUnavailable("the audit database did not answer in time")) {
-                try await db.execute("SELECT 1", "probe the audit database")
-            }
+            try await connection().ping(within: .seconds(2), onTimeout: .auditUnavailable("the audit database did not answer in time"))
             return true
         } catch {
             try? await db?.connection.close()

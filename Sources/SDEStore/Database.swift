@@ -136,6 +136,13 @@ extension Database {
     }
 }
 
+extension Database {
+    /// Runs `SELECT 1`, failing with `onTimeout` when the server does not answer within `timeout`.
+    public func ping(within timeout: Duration, onTimeout: StoreError) async throws {
+        try await withDeadline(timeout, onTimeout: onTimeout) { try await self.execute("SELECT 1", "ping the database") }
+    }
+}
+
 /// Resumes a continuation exactly once, from whichever racer gets there first.
 private final class OnceResumer<Value: Sendable>: Sendable {
     private let state: NIOLockedValueBox<CheckedContinuation<Value, any Error>?>

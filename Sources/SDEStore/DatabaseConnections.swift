@@ -52,11 +52,7 @@ public struct DatabaseConnections: Sendable {
     /// Whether the database answers `SELECT 1` within `timeout` (a readiness check).
     public func answers(within timeout: Duration) async -> Bool {
         do {
-            try await withDatabase { db in
-                try await db.withDeadline(timeout, onTimeout: .databaseUnavailable("the database did not answer in time")) {
-                    try await db.execute("SELECT 1", "probe the database")
-                }
-            }
+            try await withDatabase { db in try await db.ping(within: timeout, onTimeout: .databaseUnavailable("the database did not answer in time")) }
             return true
         } catch {
             return false
