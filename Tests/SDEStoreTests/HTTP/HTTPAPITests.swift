@@ -193,9 +193,18 @@ import Testing
                 #expect(reply.errorCode == code, "\(body)")
                 #expect([400, 422].contains(reply.status))
             }
-            let huge = Data(("{\"parameters\": {\"from\": \"" + String(repeating: "A", count: 64 * 1024) + "\"}}").utf8)
-            let tooLarge = try await broker.request("POST", "/v1/projects/P2025-002/queries/requests-by-la-quarter/runs", token: token, body: huge)
-            #expect(tooLarge.status == 413 && tooLarge.errorCode == "body_too_large")
+            // The body cap at its boundary: exactly the limit is read (and refused for its parameter), one byte more is 413.
+            func body(_ size: Int) -> Data {
+                let frame = "{\"parameters\": {\"to\": \"2024Q1\", \"from\": \"\"}}"
+                return Data(("{\"parameters\": {\"to\": \"2024Q1\", \"from\": \"" + String(repeating: "A", count: size - frame.utf8.count) + "\"}}").utf8)
+            }
+            let runs = "/v1/projects/P2025-002/queries/requests-by-la-quarter/runs"
+            let atLimit = try await broker.request("POST", runs, token: token, body: body(APIRequestLimits.maxBodyBytes))
+            #expect(atLimit.status == 422 && atLimit.errorCode == "parameter_invalid")
+            let overLimit = try await broker.request("POST", runs, token: token, body: body(APIRequestLimits.maxBodyBytes + 1))
+            #expect(overLimit.status == 413 && overLimit.errorCode == "body_too_large")
+            let huge = try await broker.request("POST", runs, token: token, body: body(64 * 1024))
+            #expect(huge.status == 413 && huge.errorCode == "body_too_large")
             let paths = [
                 "/v1/projects/P2025-002'%3B--/queries", "/v1/projects/%E2%80%AEP2025-002/queries", "/v1/projects/P2025-002/queries/..%2F..%2Fme/runs",
                 "/v1/releases/x'%20OR%201=1--", "/v1/projects/P2025-002/queries?format=json%27;--",
@@ -297,6 +306,12 @@ import Testing
             #expect(read.action == .auditRead && read.outputDigest == AuditDigest.sha256(of: Array(csv.body)))
             let bad = try await broker.request("GET", "/v1/audit?since=yesterday", token: helen)
             #expect(bad.status == 422 && bad.errorCode == "parameter_invalid")
+            let atCap = try await broker.request("GET", "/v1/audit?limit=\(APIRequestLimits.maxAuditEvents)", token: helen)
+            #expect(atCap.status == 200)
+            for limit in ["0", String(APIRequestLimits.maxAuditEvents + 1)] {
+                let refused = try await broker.request("GET", "/v1/audit?limit=\(limit)", token: helen)
+                #expect(refused.status == 422 && refused.errorCode == "parameter_invalid", "limit=\(limit)")
+            }
             let unknown = try await broker.request("GET", "/v1/audit?projct=P2025-002", token: helen)
             #expect(unknown.status == 400 && unknown.errorCode == "query_parameter_unknown")
         }
