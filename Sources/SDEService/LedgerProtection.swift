@@ -11,7 +11,8 @@ import SDEStore
 ///
 /// The statement and a first protection run before the lock is taken, so runs of one query wait for each other only
 /// for reading and writing the ledger: what matters is that each run is checked against every cell released before it
-/// took the lock, which the second read under the lock guarantees.
+/// took the lock, which the second read under the lock guarantees. A run whose released cells are all in the ledger
+/// already, under its own window and filters with the same true counts (a repeat on unchanged data), takes no lock.
 struct LedgerProtection: Sendable {
     let executor: QueryExecutor
 
@@ -21,13 +22,17 @@ struct LedgerProtection: Sendable {
         let statistics = try await executor.run(compiled, on: db)
         let ledgerRun = Self.ledgerRun(run)
         let control = DisclosureControl(rules: run.rules)
-        // Protect against the ledger as it is now, outside the lock (the attacker audit can take tens of milliseconds);
-        // under the lock, check that no other run recorded a relevant cell meanwhile, and protect again only if one did.
+        // Protect against the ledger as it is now, outside the lock (the attacker audit can take tens of milliseconds).
         let seen = try await ReleaseLedger.priorCells(of: ledgerRun, in: statistics, on: db)
-        let table = try control.protect(statistics, priorCells: seen)
+        let table = try control.protect(statistics, priorCells: Array(seen.cells))
+        // A repeat of an earlier run on unchanged data releases only cells the ledger already holds under this run's key
+        // with the same true counts: nothing new to guard or record, so no lock. (Every later run that recorded cells was
+        // checked against these under the lock, and the ledger never loses a cell.)
+        if seen.alreadyRecord(ReleaseLedger.releasedCells(table, of: statistics)) { return table }
+        // Under the lock, check that no other run recorded a relevant cell meanwhile, and protect again only if one did.
         return try await ReleaseLedger.withLock(run.query.id, on: db) {
             let prior = try await ReleaseLedger.priorCells(of: ledgerRun, in: statistics, on: db)
-            let protected = Set(prior) == Set(seen) ? table : try control.protect(statistics, priorCells: prior)
+            let protected = prior.cells == seen.cells ? table : try control.protect(statistics, priorCells: Array(prior.cells))
             try await ReleaseLedger.record(protected, of: statistics, run: ledgerRun, source: source, on: db)
             return protected
         }

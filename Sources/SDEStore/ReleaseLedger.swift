@@ -40,6 +40,19 @@ public struct LedgerRun: Sendable, Hashable {
     }
 }
 
+/// What the ledger holds for the rows of a table about to be released: the cells to guard against, and which of them
+/// this very run (same window and filters) released before with the same true counts.
+public struct PriorCells: Sendable, Hashable {
+    /// The cells of the same query over nested windows and nested filters, this run's own included.
+    public var cells: Set<PriorCell> = []
+    /// The cells this run's key (window and filters) already released, with their true counts then.
+    public var ofThisRun: Set<PriorCell> = []
+
+    /// Whether every cell of `released` is already in the ledger under this run's key with the same true counts: such
+    /// a release tells nobody anything new, and recording it would add nothing (the ledger keeps each cell once).
+    public func alreadyRecord(_ released: [PriorCell]) -> Bool { released.allSatisfy(ofThisRun.contains) }
+}
+
 /// The release ledger, `broker.released_cell`: every cell a vetted query released, with its true person counts, for
 /// the differencing guard (DESIGN section 7). Shared by all projects and releases: colluding users are the threat.
 ///
@@ -89,7 +102,7 @@ public enum ReleaseLedger {
     }
 
     /// The cells of `run`'s query released earlier over nested or containing windows, for rows of `table` only.
-    public static func priorCells(of run: LedgerRun, in table: StatisticsTable, on db: Database) async throws(StoreError) -> [PriorCell] {
+    public static func priorCells(of run: LedgerRun, in table: StatisticsTable, on db: Database) async throws(StoreError) -> PriorCells {
         let keys = table.rows.map { dimensionsJSON($0.dimensions) }
         let from = run.window.lowerBound.description, to = run.window.upperBound.description
         let what = "read the release ledger of \(run.queryID)"
@@ -97,7 +110,8 @@ public enum ReleaseLedger {
         do {
             let rows = try await db.query(
                 """
-                SELECT DISTINCT d.ord, c.measure, c.persons, c.numerator_persons
+                SELECT DISTINCT d.ord, c.measure, c.persons, c.numerator_persons,
+                       c.window_from = \(from)::date AND c.window_to = \(to)::date AND c.parameters = \(parameters)::jsonb
                 FROM broker.released_cell c
                 JOIN unnest(\(keys)::text[]::jsonb[]) WITH ORDINALITY AS d(dimensions, ord) ON c.dimensions = d.dimensions
                 WHERE c.query_id = \(run.queryID)
@@ -105,15 +119,31 @@ public enum ReleaseLedger {
                        OR (c.window_from >= \(from)::date AND c.window_to <= \(to)::date))
                   AND (c.parameters <@ \(parameters)::jsonb OR c.parameters @> \(parameters)::jsonb)
                 """, what)
-            var cells: [PriorCell] = []
-            for try await (ordinal, measure, persons, numerator) in rows.decode((Int, String, Int, Int?).self) {
-                cells.append(
-                    PriorCell(dimensions: table.rows[ordinal - 1].dimensions, measure: measure, persons: persons, numeratorPersons: numerator))
+            var result = PriorCells()
+            for try await (ordinal, measure, persons, numerator, sameRun) in rows.decode((Int, String, Int, Int?, Bool).self) {
+                let cell = PriorCell(dimensions: table.rows[ordinal - 1].dimensions, measure: measure, persons: persons, numeratorPersons: numerator)
+                result.cells.insert(cell)
+                if sameRun { result.ofThisRun.insert(cell) }
             }
-            return cells
+            return result
         } catch {
             throw db.failure(error, what)
         }
+    }
+
+    /// The cells `protected` releases (released or rounded) with the true person counts of `table`, as the ledger
+    /// records them.
+    public static func releasedCells(_ protected: ProtectedTable, of table: StatisticsTable) -> [PriorCell] {
+        var cells: [PriorCell] = []
+        for (row, statistics) in zip(protected.rows, table.rows) {
+            for (m, cell) in row.cells.enumerated() where cell.status != .suppressed {
+                cells.append(
+                    PriorCell(
+                        dimensions: row.dimensions, measure: table.measures[m].name, persons: statistics.cells[m].persons,
+                        numeratorPersons: statistics.cells[m].numeratorPersons))
+            }
+        }
+        return cells
     }
 
     /// Records the cells `protected` released (released or rounded; suppressed cells revealed nothing) with the true
@@ -124,14 +154,11 @@ public enum ReleaseLedger {
         _ protected: ProtectedTable, of table: StatisticsTable, run: LedgerRun, source: LedgerSource, on db: Database
     ) async throws(StoreError) -> Int {
         var dimensions: [String] = [], measures: [String] = [], persons: [Int] = [], numerators: [Int] = []
-        for (row, statistics) in zip(protected.rows, table.rows) {
-            let key = dimensionsJSON(row.dimensions)
-            for (m, cell) in row.cells.enumerated() where cell.status != .suppressed {
-                dimensions.append(key)
-                measures.append(table.measures[m].name)
-                persons.append(statistics.cells[m].persons)
-                numerators.append(statistics.cells[m].numeratorPersons ?? -1)
-            }
+        for cell in releasedCells(protected, of: table) {
+            dimensions.append(dimensionsJSON(cell.dimensions))
+            measures.append(cell.measure)
+            persons.append(cell.persons)
+            numerators.append(cell.numeratorPersons ?? -1)
         }
         guard !measures.isEmpty else { return 0 }
         let parameters = parametersJSON(run)

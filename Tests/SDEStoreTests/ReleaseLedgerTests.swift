@@ -199,6 +199,28 @@ import Testing
         }
     }
 
+    /// A repeat on unchanged data releases only cells the ledger already holds, so it does not wait for the query's
+    /// ledger lock; a run with new cells does wait, and is recorded once the lock is free.
+    @Test func onlyARunWithNewCellsWaitsForTheLedgerLock() async throws {
+        try await withService { runner, _, db, _ in
+            for la in [Self.hartlepool, Self.middlesbrough] { try await Self.requests(db, la: la, day: "2024-05-15", count: 30) }
+            let first = try await Self.run(runner, to: "2024Q2")
+            let recorded = try await db.scalar("SELECT count(*)::int FROM broker.released_cell")
+            let longer = try await db.transaction("hold the ledger lock") {
+                try await db.execute(
+                    "SELECT pg_advisory_xact_lock(hashtext(\(ReleaseLedger.lockNamespace)), hashtext('requests-by-la-quarter'))")
+                let repeated = try await Self.run(runner, to: "2024Q2")
+                #expect(repeated.table == first.table)
+                let longer = Task { try await Self.run(runner, to: "2024Q3") }
+                try await Task.sleep(for: .milliseconds(400))
+                #expect(try await db.scalar("SELECT count(*)::int FROM broker.released_cell") == recorded, "the new run waits")
+                return longer
+            }
+            _ = try await longer.value
+            #expect(try await db.scalar("SELECT count(*)::int FROM broker.released_cell") > recorded)
+        }
+    }
+
     /// Prior cells over the same window are compared when one run's filters contain the other's (an unfiltered run
     /// contains every filtered one), and not when the filters are disjoint (one local authority, then another).
     @Test(arguments: [
@@ -226,7 +248,8 @@ import Testing
                 rows: [StatisticsRow(dimensions: ["home_care", nil], cells: [.persons(45)])])
             let run = LedgerRun(queryID: "services-by-type-quarter", window: window, parameters: asked)
             let prior = try await ReleaseLedger.withLock(run.queryID, on: db) { try await ReleaseLedger.priorCells(of: run, in: table, on: db) }
-            #expect(prior.map(\.persons) == (compared ? [42] : []))
+            #expect(prior.cells.map(\.persons) == (compared ? [42] : []))
+            #expect(prior.ofThisRun.map(\.persons) == (recorded == asked ? [42] : []), "only the same window and filters are this run's")
         }
     }
 
