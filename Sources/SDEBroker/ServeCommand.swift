@@ -5,6 +5,7 @@ import PostgresNIO
 import SDECommon
 import SDEHTTP
 import SDEPolicy
+import SDEService
 import SDEStore
 import ServiceLifecycle
 import UnixSignals
@@ -18,11 +19,24 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Address to listen on (loopback by default).") var host = "127.0.0.1"
     @Option(help: "Port to listen on.") var port = 8080
     @Option(help: "The policy directory.") var policyDir = "Policies"
+    @Option(help: "Cells of vetted-query statistics kept in memory for repeated queries on unchanged data (0: none).")
+    var statisticsCacheCells = ServeDefaults.statisticsCacheCells
     @OptionGroup var database: DatabaseOptions
 
-    func run() async throws {
-        try await serveAPI(host: host, port: port, policyDir: policyDir, database: database, start: false)
+    func validate() throws {
+        guard statisticsCacheCells >= 0 else { throw ValidationError("--statistics-cache-cells must be 0 or more") }
     }
+
+    func run() async throws {
+        try await serveAPI(
+            host: host, port: port, policyDir: policyDir, database: database, start: false, statisticsCacheCells: statisticsCacheCells)
+    }
+}
+
+/// Defaults of `serve` that `quickstart --serve` shares.
+enum ServeDefaults {
+    /// 200,000 cells: ten national tables at the cell cap, or thousands of small ones (tens of megabytes at most).
+    static let statisticsCacheCells = 200_000
 }
 
 /// Runs the API in one service group with the PostgreSQL client pool and the SIGHUP policy reloader, refusing to start
@@ -30,6 +44,7 @@ struct ServeCommand: AsyncParsableCommand {
 /// is closed with a signed checkpoint.
 func serveAPI(
     host: String, port: Int, policyDir: String, database: DatabaseOptions, start: Bool,
+    statisticsCacheCells: Int = ServeDefaults.statisticsCacheCells,
     onRunning: @escaping @Sendable (Int) async -> Void = { _ in }
 ) async throws {
     var logger = Logger.cli
@@ -46,7 +61,9 @@ func serveAPI(
 
     let trail = try await database.auditTrail(logger: logger)
     let client = PostgresClient(configuration: config.clientConfiguration, backgroundLogger: logger)
-    let api = BrokerAPI(policies: registry, connections: .pooled(client, logger: logger), trail: trail, logger: logger)
+    let api = BrokerAPI(
+        policies: registry, connections: .pooled(client, logger: logger), trail: trail,
+        statistics: statisticsCacheCells > 0 ? StatisticsCache(capacity: statisticsCacheCells) : nil, logger: logger)
     let reloader = PolicyReloader(registry: registry, trail: trail, logger: logger, load: load)
     let app = Application(
         router: api.router(),

@@ -4,7 +4,7 @@ public import Logging
 import SDEAudit
 public import SDECommon
 public import SDEPolicy
-import SDEService
+public import SDEService
 public import SDEStore
 
 /// The broker's HTTP API: what every route needs (policies, database, audit trail, clock) and the router over them.
@@ -24,6 +24,8 @@ public struct BrokerAPI: Sendable {
     public let metrics: BrokerMetrics
     /// Runs vetted queries (statement timeout, cell cap).
     public let executor: QueryExecutor
+    /// Statistics of repeated queries on unchanged data; `nil` runs every query's statement.
+    public let statistics: StatisticsCache?
     /// Today's date, for policy decisions and token expiry.
     public let today: @Sendable () -> CivilDate
     /// The service's logger (never record values, SQL or tokens).
@@ -31,13 +33,15 @@ public struct BrokerAPI: Sendable {
 
     public init(
         policies: PolicyRegistry, connections: DatabaseConnections, trail: AuditTrail, metrics: BrokerMetrics = BrokerMetrics(),
-        executor: QueryExecutor = QueryExecutor(), today: @escaping @Sendable () -> CivilDate = BrokerAPI.utcToday, logger: Logger
+        executor: QueryExecutor = QueryExecutor(), statistics: StatisticsCache? = nil,
+        today: @escaping @Sendable () -> CivilDate = BrokerAPI.utcToday, logger: Logger
     ) {
         self.policies = policies
         self.connections = connections
         self.trail = trail
         self.metrics = metrics
         self.executor = executor
+        self.statistics = statistics
         self.today = today
         self.logger = logger
     }

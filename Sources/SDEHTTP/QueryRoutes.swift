@@ -31,7 +31,7 @@ extension BrokerAPI {
                 let queryID = try context.parameters.require("query")
                 let body = try await request.body.collect(upTo: context.maxUploadSize)
                 let parameters = try RunRequest.parameters(from: Array(buffer: body))
-                let runner = QueryRunner(policy: try await policy(), connections: connections, trail: trail, executor: executor, logger: logger)
+                let runner = QueryRunner(policy: try await policy(), connections: connections, trail: trail, executor: executor, cache: statistics, logger: logger)
                 let outcome: QueryRunner.Outcome
                 do {
                     outcome = try await runner.run(user: caller.user, project: projectID, query: queryID, parameters: parameters, today: today())

@@ -13,18 +13,28 @@ import SDEStore
 /// for reading and writing the ledger: what matters is that each run is checked against every cell released before it
 /// took the lock, which the second read under the lock guarantees. A run whose released cells are all in the ledger
 /// already, under its own window and filters with the same true counts (a repeat on unchanged data), takes no lock.
+///
+/// With a ``StatisticsCache``, a query repeated on unchanged data takes its statistics (and, against unchanged earlier
+/// cells, its protection) from the cache; the ledger is read on every run all the same, and its data version decides.
 struct LedgerProtection: Sendable {
     let executor: QueryExecutor
+    let cache: StatisticsCache?
 
     /// The protected table of `run`, its released cells already in the ledger under `source`.
     func protectedTable(_ run: AuthorizedQuery, source: LedgerSource, on db: Database) async throws -> ProtectedTable {
         let compiled = try QueryCompiler.compile(run)
-        let statistics = try await executor.run(compiled, on: db)
         let ledgerRun = Self.ledgerRun(run)
         let control = DisclosureControl(rules: run.rules)
         // Protect against the ledger as it is now, outside the lock (the attacker audit can take tens of milliseconds).
-        let seen = try await ReleaseLedger.priorCells(of: ledgerRun, in: statistics, on: db)
-        let table = try control.protect(statistics, priorCells: Array(seen.cells))
+        let (versioned, seen) = try await statisticsAndPriorCells(compiled, ledgerRun, on: db)
+        let statistics = versioned.statistics
+        let table: ProtectedTable
+        if let kept = cache?.protectedTable(of: compiled, at: versioned.dataVersion, rules: run.rules, prior: seen.cells) {
+            table = kept
+        } else {
+            table = try control.protect(statistics, priorCells: Array(seen.cells))
+            cache?.storeProtectedTable(table, of: compiled, at: versioned.dataVersion, rules: run.rules, prior: seen.cells)
+        }
         // A repeat of an earlier run on unchanged data releases only cells the ledger already holds under this run's key
         // with the same true counts: nothing new to guard or record, so no lock. (Every later run that recorded cells was
         // checked against these under the lock, and the ledger never loses a cell.)
@@ -36,6 +46,20 @@ struct LedgerProtection: Sendable {
             try await ReleaseLedger.record(protected, of: statistics, run: ledgerRun, source: source, on: db)
             return protected
         }
+    }
+
+    /// The statistics of `compiled` and the ledger's earlier cells for its rows: from the cache when it holds the query
+    /// at the data version the ledger read reports (one round trip), else from the statement, then the ledger.
+    private func statisticsAndPriorCells(
+        _ compiled: CompiledQuery, _ ledgerRun: LedgerRun, on db: Database
+    ) async throws -> (VersionedStatistics, PriorCells) {
+        if let kept = cache?.statistics(of: compiled) {
+            let seen = try await ReleaseLedger.priorCells(of: ledgerRun, in: kept.statistics, on: db)
+            if seen.dataVersion == kept.dataVersion { return (kept, seen) }
+        }
+        let computed = try await executor.versionedRun(compiled, on: db)
+        cache?.store(computed, of: compiled)
+        return (computed, try await ReleaseLedger.priorCells(of: ledgerRun, in: computed.statistics, on: db))
     }
 
     /// The ledger's key of `run`: the query, its period as days, and its non-window (enumeration) parameters.

@@ -40,12 +40,16 @@ public struct QueryRunner: Sendable {
     let protection: LedgerProtection
     let logger: Logger
 
-    /// A runner over a loaded policy set, the database, and the audit trail every outcome goes through.
-    public init(policy: PolicySet, connections: DatabaseConnections, trail: AuditTrail, executor: QueryExecutor = QueryExecutor(), logger: Logger) {
+    /// A runner over a loaded policy set, the database, and the audit trail every outcome goes through; with `cache`,
+    /// repeated queries on unchanged data reuse their statistics (see ``StatisticsCache``).
+    public init(
+        policy: PolicySet, connections: DatabaseConnections, trail: AuditTrail, executor: QueryExecutor = QueryExecutor(),
+        cache: StatisticsCache? = nil, logger: Logger
+    ) {
         self.policy = policy
         self.connections = connections
         self.trail = trail
-        self.protection = LedgerProtection(executor: executor)
+        self.protection = LedgerProtection(executor: executor, cache: cache)
         self.logger = logger
     }
 

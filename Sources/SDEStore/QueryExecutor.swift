@@ -34,14 +34,22 @@ public struct QueryExecutor: Sendable {
 
     /// Runs `query` on `db` and returns its statistics table: every cell and margin, in the statement's order.
     public func run(_ query: CompiledQuery, on db: Database) async throws(StoreError) -> StatisticsTable {
-        query.table(try await inReaderTransaction(query, on: db) { what in try await fetch(query, db, what) })
+        try await versionedRun(query, on: db).statistics
+    }
+
+    /// Runs `query` as ``run(_:on:)`` does, and also returns the data version (`broker.data_version`) read in the same
+    /// transaction just before the statement: the statistics reflect that version's data, or newer.
+    public func versionedRun(_ query: CompiledQuery, on db: Database) async throws(StoreError) -> VersionedStatistics {
+        try await inReaderTransaction(query, on: db) { what, version in
+            VersionedStatistics(statistics: query.table(try await fetch(query, db, what)), dataVersion: version)
+        }
     }
 
     /// Runs `query` exactly as ``run(_:on:)`` does (same transaction, role and timeout) but only reads its rows to the
     /// end without decoding them: PostgreSQL's own time for the statement, which the query benchmark compares with.
     /// Returns the number of rows.
     func drain(_ query: CompiledQuery, on db: Database) async throws(StoreError) -> Int {
-        try await inReaderTransaction(query, on: db) { what in
+        try await inReaderTransaction(query, on: db) { what, _ in
             var count = 0
             do {
                 for try await _ in try await db.connection.query(PostgresQuery(unsafeSQL: query.sql, binds: query.bindings), logger: db.logger) {
@@ -56,7 +64,7 @@ public struct QueryExecutor: Sendable {
 
     /// Runs `EXPLAIN (ANALYZE, BUFFERS)` of `query` as ``drain(_:on:)`` runs the query, and returns the plan's lines.
     func explainAnalyze(_ query: CompiledQuery, on db: Database) async throws(StoreError) -> [String] {
-        try await inReaderTransaction(query, on: db) { what in
+        try await inReaderTransaction(query, on: db) { what, _ in
             var lines: [String] = []
             do {
                 let explain = PostgresQuery(unsafeSQL: "EXPLAIN (ANALYZE, BUFFERS) " + query.sql, binds: query.bindings)
@@ -69,22 +77,28 @@ public struct QueryExecutor: Sendable {
         }
     }
 
-    /// Runs `body` in a READ ONLY transaction as ``readerRole`` with the statement timeout set.
+    /// Runs `body` in a READ ONLY transaction as ``readerRole`` with the statement timeout set; `body` gets a description
+    /// for errors and the data version read as the transaction began.
     private func inReaderTransaction<Result: Sendable>(
-        _ query: CompiledQuery, on db: Database, _ body: (String) async throws -> Result
+        _ query: CompiledQuery, on db: Database, _ body: (String, Int64) async throws -> Result
     ) async throws(StoreError) -> Result {
         let what = "vetted query \(query.queryID)"
         do {
             return try await db.transaction(what, readOnly: true) {
-                // One round trip: the reader role, the timeout, and no JIT (for these aggregate statements compiling
-                // costs more than it saves: seconds at 1M persons). set_config('role') is SET LOCAL ROLE, checks included.
+                // One round trip: the data version (read with the connecting role's rights: permissions are checked
+                // before the statement runs), the reader role, the timeout, and no JIT (for these aggregate statements
+                // compiling costs more than it saves: seconds at 1M persons). set_config('role') is SET LOCAL ROLE,
+                // checks included.
                 let timeout = String(timeoutMilliseconds)
-                try await db.execute(
+                let rows = try await db.query(
                     """
-                    SELECT set_config('role', \(Self.readerRole), true), set_config('statement_timeout', \(timeout), true),
-                           set_config('jit', 'off', true)
+                    SELECT (SELECT version FROM broker.data_version), set_config('role', \(Self.readerRole), true),
+                           set_config('statement_timeout', \(timeout), true), set_config('jit', 'off', true)
                     """, "switch \(what) to \(Self.readerRole) with its timeout")
-                return try await body(what)
+                var version: Int64?
+                for try await (read, _, _, _) in rows.decode((Int64, String, String, String).self) { version = read }
+                guard let version else { throw StoreError.queryFailed("\(what) found no data version") }
+                return try await body(what, version)
             }
         } catch let error as StoreError {
             throw error
@@ -150,6 +164,20 @@ public struct QueryExecutor: Sendable {
             }
         }
         return values
+    }
+}
+
+/// A vetted query's statistics and the data version they were computed at (see ``QueryExecutor/versionedRun(_:on:)``).
+public struct VersionedStatistics: Sendable {
+    /// The statistics table.
+    public let statistics: StatisticsTable
+    /// `broker.data_version` as the statement's transaction began.
+    public let dataVersion: Int64
+
+    /// Statistics computed at `dataVersion`.
+    public init(statistics: StatisticsTable, dataVersion: Int64) {
+        self.statistics = statistics
+        self.dataVersion = dataVersion
     }
 }
 

@@ -47,6 +47,8 @@ public struct PriorCells: Sendable, Hashable {
     public var cells: Set<PriorCell> = []
     /// The cells this run's key (window and filters) already released, with their true counts then.
     public var ofThisRun: Set<PriorCell> = []
+    /// `broker.data_version` as the ledger was read.
+    public var dataVersion: Int64 = 0
 
     /// Whether every cell of `released` is already in the ledger under this run's key with the same true counts: such
     /// a release tells nobody anything new, and recording it would add nothing (the ledger keeps each cell once).
@@ -108,23 +110,32 @@ public enum ReleaseLedger {
         let what = "read the release ledger of \(run.queryID)"
         let parameters = parametersJSON(run)
         do {
+            // The data version comes in the same snapshot (one row with nulls when no cell matches).
             let rows = try await db.query(
                 """
-                SELECT DISTINCT d.ord, c.measure, c.persons, c.numerator_persons,
-                       c.window_from = \(from)::date AND c.window_to = \(to)::date AND c.parameters = \(parameters)::jsonb
-                FROM broker.released_cell c
-                JOIN unnest(\(keys)::text[]::jsonb[]) WITH ORDINALITY AS d(dimensions, ord) ON c.dimensions = d.dimensions
-                WHERE c.query_id = \(run.queryID)
-                  AND ((c.window_from <= \(from)::date AND c.window_to >= \(to)::date)
-                       OR (c.window_from >= \(from)::date AND c.window_to <= \(to)::date))
-                  AND (c.parameters <@ \(parameters)::jsonb OR c.parameters @> \(parameters)::jsonb)
+                SELECT v.version, p.ord, p.measure, p.persons, p.numerator_persons, p.same_run
+                FROM broker.data_version v LEFT JOIN LATERAL (
+                    SELECT DISTINCT d.ord, c.measure, c.persons, c.numerator_persons,
+                           c.window_from = \(from)::date AND c.window_to = \(to)::date AND c.parameters = \(parameters)::jsonb AS same_run
+                    FROM broker.released_cell c
+                    JOIN unnest(\(keys)::text[]::jsonb[]) WITH ORDINALITY AS d(dimensions, ord) ON c.dimensions = d.dimensions
+                    WHERE c.query_id = \(run.queryID)
+                      AND ((c.window_from <= \(from)::date AND c.window_to >= \(to)::date)
+                           OR (c.window_from >= \(from)::date AND c.window_to <= \(to)::date))
+                      AND (c.parameters <@ \(parameters)::jsonb OR c.parameters @> \(parameters)::jsonb)
+                ) p ON true
                 """, what)
-            var result = PriorCells()
-            for try await (ordinal, measure, persons, numerator, sameRun) in rows.decode((Int, String, Int, Int?, Bool).self) {
+            var result = PriorCells(), versions = 0
+            for try await (version, ordinal, measure, persons, numerator, sameRun) in rows.decode((Int64, Int?, String?, Int?, Int?, Bool?).self) {
+                result.dataVersion = version
+                versions += 1
+                guard let ordinal, let measure, let persons else { continue }
                 let cell = PriorCell(dimensions: table.rows[ordinal - 1].dimensions, measure: measure, persons: persons, numeratorPersons: numerator)
                 result.cells.insert(cell)
-                if sameRun { result.ofThisRun.insert(cell) }
+                if sameRun == true { result.ofThisRun.insert(cell) }
             }
+            // Without its one row the join above would read as an empty ledger: fail closed instead.
+            guard versions > 0 else { throw StoreError.queryFailed("\(what) found no data version (broker.data_version is empty)") }
             return result
         } catch {
             throw db.failure(error, what)

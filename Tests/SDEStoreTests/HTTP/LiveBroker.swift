@@ -9,6 +9,7 @@ import SDEAudit
 import SDECommon
 import SDEHTTP
 import SDEPolicy
+import SDEService
 import SDEStore
 import ServiceLifecycle
 import Testing
@@ -57,7 +58,8 @@ struct LiveBroker {
         let client = PostgresClient(configuration: pool, backgroundLogger: TestPostgres.logger)
         let api = BrokerAPI(
             policies: policies,
-            connections: .pooled(client, logger: TestPostgres.logger), trail: trail, executor: executor, today: { today }, logger: TestPostgres.logger)
+            connections: .pooled(client, logger: TestPostgres.logger), trail: trail, executor: executor,
+            statistics: StatisticsCache(capacity: 200_000), today: { today }, logger: TestPostgres.logger)
         let (ports, portSink) = AsyncStream.makeStream(of: Int.self)
         let app = Application(
             router: api.router(), configuration: ApplicationConfiguration(address: .hostname("127.0.0.1", port: 0)),

@@ -1,0 +1,97 @@
+public import SDEDisclosure
+public import SDEQuery
+public import SDEStore
+import Synchronization
+
+/// Vetted-query statistics kept in memory by `sde-broker serve`, so that a query repeated on unchanged data skips its
+/// statement, and, when the release ledger around it is unchanged too, the disclosure control.
+///
+/// An entry is keyed by the compiled query (SQL and binds: the dataset, window and filters) and holds the true
+/// statistics with the data version (`broker.data_version`) they were computed at. It is used only after the ledger
+/// read of the same request found that version still current; every change to the linked data, and every migration,
+/// moves the version on in its own transaction, so a cached table is the table the statement would return now. The
+/// last protection of an entry is kept with the rules and earlier cells it was computed from: disclosure control is a
+/// pure function of the three, so the same inputs give the same protected table. Access checks, the ledger read and
+/// the audit event still happen on every request; nothing here is shared with a caller who was not allowed the query.
+///
+/// Entries are bounded by ``capacity`` cells (rows × measures) in all; the least recently used go first.
+public final class StatisticsCache: Sendable {
+    /// The most cells kept over all entries.
+    public let capacity: Int
+    private let state = Mutex(State())
+
+    /// A cache of at most `capacity` cells.
+    public init(capacity: Int) {
+        self.capacity = capacity
+    }
+
+    /// The statistics of `query`, if kept.
+    public func statistics(of query: CompiledQuery) -> VersionedStatistics? {
+        state.withLock { state in
+            guard var entry = state.entries[query] else { return nil }
+            state.clock += 1
+            entry.lastUse = state.clock
+            state.entries[query] = entry
+            return entry.statistics
+        }
+    }
+
+    /// Keeps `statistics` of `query` (replacing what was kept, and its protection), evicting the least recently used
+    /// entries to stay within ``capacity``; a table bigger than the whole capacity is not kept.
+    public func store(_ statistics: VersionedStatistics, of query: CompiledQuery) {
+        let cells = statistics.statistics.rows.count * max(1, statistics.statistics.measures.count)
+        guard cells <= capacity else { return }
+        state.withLock { state in
+            if let old = state.entries.removeValue(forKey: query) { state.cells -= old.cells }
+            while state.cells + cells > capacity, let oldest = state.entries.min(by: { $0.value.lastUse < $1.value.lastUse }) {
+                state.entries.removeValue(forKey: oldest.key)
+                state.cells -= oldest.value.cells
+            }
+            state.clock += 1
+            state.entries[query] = Entry(statistics: statistics, cells: cells, lastUse: state.clock)
+            state.cells += cells
+        }
+    }
+
+    /// The protected table kept for `query`'s statistics at `version` under `rules` against exactly `prior`, if any.
+    public func protectedTable(of query: CompiledQuery, at version: Int64, rules: DisclosureRules, prior: Set<PriorCell>) -> ProtectedTable? {
+        state.withLock { state in
+            guard let entry = state.entries[query], entry.statistics.dataVersion == version, let protection = entry.protection,
+                protection.rules == rules, protection.prior == prior
+            else { return nil }
+            return protection.table
+        }
+    }
+
+    /// Keeps `table`, the protection of `query`'s statistics at `version` under `rules` against `prior`.
+    public func storeProtectedTable(_ table: ProtectedTable, of query: CompiledQuery, at version: Int64, rules: DisclosureRules, prior: Set<PriorCell>) {
+        state.withLock { state in
+            guard state.entries[query]?.statistics.dataVersion == version else { return }
+            state.entries[query]?.protection = Protection(rules: rules, prior: prior, table: table)
+        }
+    }
+
+    /// How many queries and cells are kept.
+    public var size: (entries: Int, cells: Int) {
+        state.withLock { ($0.entries.count, $0.cells) }
+    }
+
+    private struct State {
+        var entries: [CompiledQuery: Entry] = [:]
+        var cells = 0
+        var clock: UInt64 = 0
+    }
+
+    private struct Entry {
+        let statistics: VersionedStatistics
+        let cells: Int
+        var lastUse: UInt64
+        var protection: Protection? = nil
+    }
+
+    private struct Protection {
+        let rules: DisclosureRules
+        let prior: Set<PriorCell>
+        let table: ProtectedTable
+    }
+}

@@ -1,0 +1,121 @@
+import PostgresNIO
+import SDECommon
+import SDEDisclosure
+import SDEQuery
+import SDEService
+import SDEStore
+import Testing
+
+/// The statistics cache of `serve`: a repeated query on unchanged data is answered without its statement, and any
+/// change to the data (or the schema) is seen by the very next run.
+@Suite struct StatisticsCacheTests {
+    /// A runner with a cache over the ledger tests' data: Hartlepool and Middlesbrough, 30 requests each in 2024Q2.
+    func withCachedRunner(_ body: (QueryRunner, Database) async throws -> Void) async throws {
+        try await withAuditedDatabase { config, db, trail, _ in
+            let runner = QueryRunner(
+                policy: try QueryExecutionTests.policy(), connections: .direct(config, logger: TestPostgres.logger), trail: trail,
+                cache: StatisticsCache(capacity: 10_000), logger: TestPostgres.logger)
+            for la in [ReleaseLedgerTests.hartlepool, ReleaseLedgerTests.middlesbrough] {
+                try await ReleaseLedgerTests.requests(db, la: la, day: "2024-05-15", count: 30)
+            }
+            try await body(runner, db)
+        }
+    }
+
+    static let hartlepoolTotal: [String?] = [ReleaseLedgerTests.northEast, ReleaseLedgerTests.hartlepool, nil]
+
+    /// The second run does not touch the view (the reader role has lost it meanwhile, and the run still succeeds with
+    /// the same table); new data is seen at once, and then the statement runs again (and fails without the grant).
+    @Test func aRepeatOnUnchangedDataSkipsTheStatementAndNewDataIsSeenAtOnce() async throws {
+        try await withCachedRunner { runner, db in
+            let first = try await ReleaseLedgerTests.run(runner, to: "2024Q2")
+            #expect(try ReleaseLedgerTests.cells(first, Self.hartlepoolTotal)[0].value == .integer(30))
+            try await db.execute("REVOKE SELECT ON datasets.request_waits FROM sde_reader")
+            let repeated = try await ReleaseLedgerTests.run(runner, to: "2024Q2")
+            #expect(repeated.table == first.table)
+            // A change to the linked data moves the data version on: the cached table is not used.
+            try await ReleaseLedgerTests.requests(db, la: ReleaseLedgerTests.hartlepool, day: "2024-05-16", count: 15)
+            let refused = await #expect(throws: QueryRunner.Failure.self) { try await ReleaseLedgerTests.run(runner, to: "2024Q2") }
+            #expect(refused?.code == "database_unavailable")
+            try await db.execute("GRANT SELECT ON datasets.request_waits TO sde_reader")
+            let after = try await ReleaseLedgerTests.run(runner, to: "2024Q2")
+            #expect(try ReleaseLedgerTests.cells(after, Self.hartlepoolTotal)[0].value == .integer(45))
+        }
+    }
+
+    /// Every statement that changes a linked table, whatever it changes (even no row), and every migration or view
+    /// applied, moves the data version on; every linked table, including ones added later, carries the trigger.
+    @Test func everyChangeToTheLinkedDataMovesTheDataVersionOn() async throws {
+        try await TestPostgres.withDatabase { _, db in
+            let tables = try await Self.strings(db, "SELECT format('%I.%I', schemaname, tablename) FROM pg_tables WHERE schemaname = 'linked'")
+            #expect(tables.count >= 4)
+            let triggered = try await Self.strings(
+                db, "SELECT tgrelid::regclass::text FROM pg_trigger WHERE tgname = 'advance_data_version' AND tgrelid::regclass::text LIKE 'linked.%'")
+            #expect(Set(triggered) == Set(tables))
+            for table in tables {
+                let firstColumn = """
+                    SELECT attname::text FROM pg_attribute WHERE attrelid = '\(table)'::regclass AND attnum > 0 AND NOT attisdropped
+                      AND attidentity = '' AND attgenerated = '' ORDER BY attnum LIMIT 1
+                    """
+                let column = try #require(try await Self.strings(db, firstColumn).first)
+                for change in ["UPDATE \(table) SET \(column) = \(column) WHERE false", "DELETE FROM \(table) WHERE false", "TRUNCATE \(table) CASCADE"] {
+                    let before = try await Self.version(db)
+                    try await db.execute(PostgresQuery(unsafeSQL: change))
+                    #expect(try await Self.version(db) > before, "\(change)")
+                }
+            }
+            let before = try await Self.version(db)
+            try await Migrator(sqlDirectory: TestPostgres.sqlDirectory).migrate(db)
+            #expect(try await Self.version(db) == before, "nothing to apply, nothing changed")
+            try await db.execute("UPDATE public.sde_schema_migration SET checksum = 'edited' WHERE name = 'views/care_events.sql'")
+            let edited = try await Self.version(db)
+            try await Migrator(sqlDirectory: TestPostgres.sqlDirectory).migrate(db)
+            #expect(try await Self.version(db) > edited, "a re-applied view")
+        }
+    }
+
+    /// Entries are bounded by cells, least recently used first; a protection is reused only for the same version,
+    /// rules and earlier cells.
+    @Test func entriesAreBoundedAndProtectionsMatchTheirInputs() throws {
+        // The cache's keys are compiled queries: one per local authority here.
+        let cache = StatisticsCache(capacity: 6)
+        func query(_ n: Int) throws -> CompiledQuery { try QueryExecutionTests.compiled("services-by-type-quarter", extra: ["la_code": "E0600000\(n)"]).0 }
+        func statistics(_ persons: Int, version: Int64 = 1) -> VersionedStatistics {
+            VersionedStatistics(
+                statistics: StatisticsTable(
+                    dimensions: [TableDimension(name: "quarter", partitionsPersons: true)], measures: [TableMeasure(name: "persons", kind: .persons)],
+                    rows: [StatisticsRow(dimensions: ["2024Q2"], cells: [.persons(persons)]), StatisticsRow(dimensions: [nil], cells: [.persons(persons)])]),
+                dataVersion: version)
+        }
+        for n in 1...3 { cache.store(statistics(n), of: try query(n)) }
+        #expect(cache.size.cells == 6)
+        _ = cache.statistics(of: try query(1))  // 2 is now the least recently used
+        cache.store(statistics(4), of: try query(4))
+        #expect(cache.statistics(of: try query(2)) == nil)
+        #expect(cache.statistics(of: try query(1))?.statistics == statistics(1).statistics)
+        #expect(cache.size == (entries: 3, cells: 6))
+        cache.store(VersionedStatistics(statistics: StatisticsTable(dimensions: [], measures: [], rows: Array(repeating: statistics(1).statistics.rows[0], count: 7)), dataVersion: 1), of: try query(5))
+        #expect(cache.statistics(of: try query(5)) == nil, "bigger than the whole cache")
+
+        let rules = DisclosureRules(threshold: 10, roundingBase: 5)
+        let table = try DisclosureControl(rules: rules).protect(statistics(30).statistics)
+        let prior: Set<PriorCell> = [PriorCell(dimensions: ["2024Q2"], measure: "persons", persons: 1)]
+        cache.storeProtectedTable(table, of: try query(1), at: 1, rules: rules, prior: prior)
+        #expect(cache.protectedTable(of: try query(1), at: 1, rules: rules, prior: prior) == table)
+        #expect(cache.protectedTable(of: try query(1), at: 2, rules: rules, prior: prior) == nil)
+        #expect(cache.protectedTable(of: try query(1), at: 1, rules: DisclosureRules(threshold: 11, roundingBase: 5), prior: prior) == nil)
+        #expect(cache.protectedTable(of: try query(1), at: 1, rules: rules, prior: []) == nil)
+        cache.store(statistics(1, version: 2), of: try query(1))
+        #expect(cache.protectedTable(of: try query(1), at: 1, rules: rules, prior: prior) == nil, "new statistics drop the old protection")
+    }
+
+    static func version(_ db: Database) async throws -> Int {
+        try await db.scalar("SELECT version::int FROM broker.data_version")
+    }
+
+    static func strings(_ db: Database, _ sql: String) async throws -> [String] {
+        var values: [String] = []
+        for try await value in try await db.query(PostgresQuery(unsafeSQL: sql)).decode(String.self) { values.append(value) }
+        return values
+    }
+}
