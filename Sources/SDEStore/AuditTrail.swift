@@ -173,13 +173,17 @@ public actor AuditTrail {
         writing = false
     }
 
+    /// Attempts at one group's write when other processes keep advancing the chain.
+    static let writeAttempts = 4
+
     /// Chains `group` on the committed head and writes it to both stores, holding the mirror directory's lock so that
-    /// another broker process (a CLI command beside `serve`) never interleaves with this write. If the first attempt
-    /// fails because another process advanced the database's chain meanwhile, the group is chained again on the new
-    /// head and written once more; any other failure releases nothing.
+    /// another broker process (a CLI command beside `serve`) never interleaves with this write. If an attempt fails
+    /// because another process advanced the database's chain meanwhile (possible when the two do not share a mirror
+    /// directory), the group is chained again on the new head and written again, up to ``writeAttempts`` times in all;
+    /// any other failure releases nothing.
     private func writeHoldingMirrorLock(_ group: [Waiter]) async throws -> [AuditEvent] {
         try await mirror.withLock(timeout: writeTimeout) {
-            for attempt in 0..<2 {
+            for attempt in 1...Self.writeAttempts {
                 let head = chain.head
                 let db = try await connection()
                 var next = chain
@@ -190,7 +194,7 @@ public actor AuditTrail {
                     eventsSinceCheckpoint = events.contains { $0.action == .auditCheckpoint } ? 0 : eventsSinceCheckpoint + events.count
                     return events
                 } catch {
-                    guard attempt == 0 else { throw error }
+                    guard attempt < Self.writeAttempts else { throw error }
                     // Reconnecting brings in what other writers committed; only if the head moved is a retry worthwhile.
                     _ = try await connection()
                     guard chain.head != head else { throw error }
@@ -229,13 +233,7 @@ public actor AuditTrail {
             let lines = events.map { String(decoding: AuditJSONL.encode($0), as: UTF8.self) }
             let sequences = events.map(\.sequence), hashes = events.map(\.hash.hex)
             try await db.withDeadline(writeTimeout, onTimeout: .auditUnavailable("the audit database did not answer in time")) {
-                try await db.execute(
-                    """
-                    INSERT INTO broker.audit_event (sequence, hash, line)
-                    SELECT * FROM unnest(\(sequences)::bigint[], \(hashes)::text[], \(lines)::text[])
-                    """,
-                    "record audit events"
-                )
+                for try await _ in try await db.query(AuditInsert(sequences: sequences, hashes: hashes, lines: lines), "record audit events") {}
             }
         } catch {
             mirror.rollback(undo)
@@ -298,4 +296,22 @@ public actor AuditTrail {
     static func now() -> AuditTimestamp {
         AuditTimestamp(millisecondsSinceEpoch: Int64((Date().timeIntervalSince1970 * 1000).rounded(.down)))!
     }
+}
+
+/// The insert of every audit write (one event or a group commit's batch), prepared once per connection.
+struct AuditInsert: PostgresPreparedStatement {
+    static let sql = "INSERT INTO broker.audit_event (sequence, hash, line) SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[])"
+    typealias Row = ()
+
+    let sequences: [Int64], hashes: [String], lines: [String]
+
+    func makeBindings() throws -> PostgresBindings {
+        var bindings = PostgresBindings(capacity: 3)
+        bindings.append(sequences)
+        bindings.append(hashes)
+        bindings.append(lines)
+        return bindings
+    }
+
+    func decodeRow(_ row: PostgresRow) throws -> Row {}
 }

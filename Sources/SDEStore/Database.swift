@@ -56,6 +56,18 @@ public struct Database: Sendable {
         }
     }
 
+    /// Runs a statement of the broker's own whose SQL never changes: prepared once per connection, so PostgreSQL parses
+    /// it once and may keep its plan. Returns its rows, decoded.
+    public func query<Statement: PostgresPreparedStatement>(
+        _ statement: Statement, _ what: @autoclosure () -> String
+    ) async throws(StoreError) -> AsyncThrowingMapSequence<PostgresRowSequence, Statement.Row> {
+        do {
+            return try await connection.execute(statement, logger: logger)
+        } catch {
+            throw failure(error, what())
+        }
+    }
+
     /// Runs a statement and ignores rows.
     public func execute(_ query: PostgresQuery, _ what: @autoclosure () -> String = "statement") async throws(StoreError) {
         do {

@@ -110,23 +110,10 @@ public enum ReleaseLedger {
         let what = "read the release ledger of \(run.queryID)"
         let parameters = parametersJSON(run)
         do {
-            // The data version comes in the same snapshot (one row with nulls when no cell matches).
             let rows = try await db.query(
-                """
-                SELECT v.version, p.ord, p.measure, p.persons, p.numerator_persons, p.same_run
-                FROM broker.data_version v LEFT JOIN LATERAL (
-                    SELECT DISTINCT d.ord, c.measure, c.persons, c.numerator_persons,
-                           c.window_from = \(from)::date AND c.window_to = \(to)::date AND c.parameters = \(parameters)::jsonb AS same_run
-                    FROM broker.released_cell c
-                    JOIN unnest(\(keys)::text[]::jsonb[]) WITH ORDINALITY AS d(dimensions, ord) ON c.dimensions = d.dimensions
-                    WHERE c.query_id = \(run.queryID)
-                      AND ((c.window_from <= \(from)::date AND c.window_to >= \(to)::date)
-                           OR (c.window_from >= \(from)::date AND c.window_to <= \(to)::date))
-                      AND (c.parameters <@ \(parameters)::jsonb OR c.parameters @> \(parameters)::jsonb)
-                ) p ON true
-                """, what)
+                PriorCellsStatement(queryID: run.queryID, from: from, to: to, parameters: parameters, dimensions: keys), what)
             var result = PriorCells(), versions = 0
-            for try await (version, ordinal, measure, persons, numerator, sameRun) in rows.decode((Int64, Int?, String?, Int?, Int?, Bool?).self) {
+            for try await (version, ordinal, measure, persons, numerator, sameRun) in rows {
                 result.dataVersion = version
                 versions += 1
                 guard let ordinal, let measure, let persons else { continue }
@@ -201,6 +188,38 @@ public enum ReleaseLedger {
     static func dimensionsJSON(_ values: [String?]) -> String {
         JSONValue.array(values.map { $0.map(JSONValue.string) ?? .null }).canonicalString
     }
+}
+
+/// The ledger read of ``ReleaseLedger/priorCells(of:in:on:)``, prepared once per connection (it runs on every query
+/// request). The data version comes in the same snapshot: one row with nulls when no cell matches.
+struct PriorCellsStatement: PostgresPreparedStatement {
+    static let sql = """
+        SELECT v.version, p.ord, p.measure, p.persons, p.numerator_persons, p.same_run
+        FROM broker.data_version v LEFT JOIN LATERAL (
+            SELECT DISTINCT d.ord, c.measure, c.persons, c.numerator_persons,
+                   c.window_from = $2::date AND c.window_to = $3::date AND c.parameters = $4::jsonb AS same_run
+            FROM broker.released_cell c
+            JOIN unnest($5::text[]::jsonb[]) WITH ORDINALITY AS d(dimensions, ord) ON c.dimensions = d.dimensions
+            WHERE c.query_id = $1
+              AND ((c.window_from <= $2::date AND c.window_to >= $3::date) OR (c.window_from >= $2::date AND c.window_to <= $3::date))
+              AND (c.parameters <@ $4::jsonb OR c.parameters @> $4::jsonb)
+        ) p ON true
+        """
+    typealias Row = (Int64, Int?, String?, Int?, Int?, Bool?)
+
+    let queryID: String, from: String, to: String, parameters: String, dimensions: [String]
+
+    func makeBindings() throws -> PostgresBindings {
+        var bindings = PostgresBindings(capacity: 5)
+        bindings.append(queryID)
+        bindings.append(from)
+        bindings.append(to)
+        bindings.append(parameters)
+        bindings.append(dimensions)
+        return bindings
+    }
+
+    func decodeRow(_ row: PostgresRow) throws -> Row { try row.decode(Row.self) }
 }
 
 extension Database {
