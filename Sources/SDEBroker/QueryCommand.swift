@@ -33,7 +33,7 @@ struct QueryCommand: AsyncParsableCommand {
                 user: user, project: project, query: query, parameters: try parameterValues(params), today: try PolicyCommand.day(today),
                 policyDir: policyDir, database: database)
             switch output {
-            case .released(let document, event: let event):
+            case .released(let document, _, event: let event):
                 switch format {
                 case "json": print(document.json(audit: event.head).canonicalString)
                 case "csv": print(document.csv, terminator: "")

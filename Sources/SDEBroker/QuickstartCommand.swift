@@ -73,7 +73,7 @@ struct QuickstartCommand: AsyncParsableCommand {
                 let outcome = try await runner.run(
                     user: example.user, project: example.project, query: example.query, parameters: example.parameters, today: today)
                 switch outcome {
-                case .released(let document, event: let event):
+                case .released(let document, _, event: let event):
                     let lines = document.text.split(separator: "\n", omittingEmptySubsequences: false)
                     let shown = lines.count > 24 ? lines.prefix(12) + ["... \(lines.count - 14) more rows ..."] + lines.suffix(2) : lines[...]
                     print(shown.map { "   " + $0 }.joined(separator: "\n"))

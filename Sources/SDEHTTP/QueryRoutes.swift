@@ -40,9 +40,9 @@ extension BrokerAPI {
                     throw APIError(failure)
                 }
                 switch outcome {
-                case .released(let document, let event):
+                case .released(let document, let json, let event):
                     metrics.queryRun(outcome: "released")
-                    let bytes = format == .csv ? Array(document.csv.utf8) : document.json(audit: event.head).canonicalBytes
+                    let bytes = format == .csv ? Array(document.csv.utf8) : ProtectedTableDocument.canonicalBytes(json, audit: event.head)
                     return Response.bytes(bytes, contentType: format.contentType, audit: event)
                 case .denied(let denial, let event):
                     metrics.queryRun(outcome: denial.reason.rawValue)

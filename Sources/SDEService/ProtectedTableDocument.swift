@@ -54,8 +54,24 @@ public struct ProtectedTableDocument: Sendable {
             "disclosure": disclosure,
         ]
         if let release { members["release"] = .object(["id": .string(release.id), "version": .int(Int64(release.version))]) }
-        if let audit { members["audit"] = .object(["sequence": .int(audit.sequence), "hash": .string(audit.hash.hex)]) }
+        if let audit { members["audit"] = Self.auditMember(audit) }
         return .object(members)
+    }
+
+    /// `json`, the canonical bytes of `json()`, with the audit reference added: exactly `json(audit:).canonicalBytes`
+    /// without encoding the table again (canonical JSON sorts `audit` before every other member).
+    public static func canonicalBytes(_ json: [UInt8], audit: AuditHead) -> [UInt8] {
+        precondition(json.first == UInt8(ascii: "{") && json.count > 2, "a document's canonical JSON is a non-empty object")
+        var bytes = Array(#"{"audit":"#.utf8)
+        bytes.reserveCapacity(json.count + 120)
+        bytes += auditMember(audit).canonicalBytes
+        bytes.append(UInt8(ascii: ","))
+        bytes += json.dropFirst()
+        return bytes
+    }
+
+    private static func auditMember(_ audit: AuditHead) -> JSONValue {
+        .object(["sequence": .int(audit.sequence), "hash": .string(audit.hash.hex)])
     }
 
     /// CSV: one column per dimension (empty = total), then per measure a value column and a status column

@@ -17,8 +17,9 @@ public import SDEStore
 public struct QueryRunner: Sendable {
     /// What a run gave the caller.
     public enum Outcome: Sendable {
-        /// The protected table, released after its audit event committed.
-        case released(ProtectedTableDocument, event: AuditEvent)
+        /// The protected table, released after its audit event committed, with its canonical JSON (without the audit
+        /// member), the bytes the event's output digest covers.
+        case released(ProtectedTableDocument, json: [UInt8], event: AuditEvent)
         /// Access was refused; the refusal was audited.
         case denied(AccessDenial, event: AuditEvent)
     }
@@ -82,12 +83,12 @@ public struct QueryRunner: Sendable {
             // released, which only makes later answers more cautious).
             let table = try await connections.withDatabase { db in try await protection.protectedTable(run, source: .project(project), on: db) }
             let document = ProtectedTableDocument(query: query, project: project, parameters: checked, profile: run.profile, table: table)
-            let (event, _) = try await trail.release(document.json().canonicalBytes) { digest in
+            let (event, json) = try await trail.release(document.json().canonicalBytes) { digest in
                 try Self.draft(
                     user: user, role: "researcher", project: project, query: query, parameters: checked, policyDigest: grant.policyDigest,
                     outcome: .allowed, cells: document.cellCounts, outputDigest: digest)
             }
-            return .released(document, event: event)
+            return .released(document, json: json, event: event)
         } failure: { code in
             try Self.draft(
                 user: user, role: "researcher", project: project, query: query, parameters: checked, policyDigest: grant.policyDigest, outcome: .error,

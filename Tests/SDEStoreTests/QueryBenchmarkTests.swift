@@ -115,7 +115,7 @@ struct QueryBenchmarkTests {
                     let time = try await ContinuousClock().measure {
                         let outcome = try await runner.run(
                             user: example.user, project: example.project, query: example.query, parameters: example.parameters, today: example.today)
-                        guard case .released(let document, _) = outcome else { throw BenchmarkFailure("\(example.query) was not released") }
+                        guard case .released(let document, _, _) = outcome else { throw BenchmarkFailure("\(example.query) was not released") }
                         rows = document.table.rows.count
                     }
                     return (time, rows)

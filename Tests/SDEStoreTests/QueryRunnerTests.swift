@@ -26,7 +26,7 @@ import Testing
             let outcome = try await runner.run(
                 user: "r-amara-bello", project: "P2025-003", query: "home-care-cost-by-support-reason", parameters: ["from": "2023Q2", "to": "2024Q1"],
                 today: Self.today)
-            guard case .released(let document, let event) = outcome else { Issue.record("expected a release"); return }
+            guard case .released(let document, let released, let event) = outcome else { Issue.record("expected a release"); return }
             // Every cell has a status; suppressed cells carry their rule and no value.
             for row in document.table.rows {
                 for cell in row.cells {
@@ -35,11 +35,14 @@ import Testing
                 }
             }
             // The audit event names the exact bytes released (the document without its audit reference).
-            #expect(event.outputDigest == AuditDigest.sha256(of: document.json().canonicalBytes))
+            #expect(released == document.json().canonicalBytes)
+            #expect(event.outputDigest == AuditDigest.sha256(of: released))
             #expect(event.outcome == .allowed && event.action == .queryRun && event.actor == "r-amara-bello")
             #expect(event.cells.released == document.table.summary.released + document.table.summary.rounded)
             let json = document.json(audit: event.head).canonicalString
             #expect(json.contains("\"audit\":{\"hash\":\"\(event.hash.hex)\",\"sequence\":\(event.sequence)}"))
+            // What the HTTP API sends: the released bytes with the audit reference spliced in, never encoded again.
+            #expect(ProtectedTableDocument.canonicalBytes(released, audit: event.head) == document.json(audit: event.head).canonicalBytes)
             #expect(try await fixture.verify(db).isIntact)
         }
     }

@@ -46,7 +46,7 @@ import Testing
     static func run(_ runner: QueryRunner, user: String = "r-amara-bello", to: String) async throws -> ProtectedTableDocument {
         let outcome = try await runner.run(
             user: user, project: "P2025-002", query: "requests-by-la-quarter", parameters: ["from": "2024Q2", "to": to], today: today)
-        guard case .released(let document, _) = outcome else { throw TestFailure("expected a release, got \(outcome)") }
+        guard case .released(let document, _, _) = outcome else { throw TestFailure("expected a release, got \(outcome)") }
         return document
     }
 

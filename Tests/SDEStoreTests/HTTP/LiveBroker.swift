@@ -48,10 +48,11 @@ struct LiveBroker {
     }
 
     /// Serves the API over `db` (already migrated and loaded) with `trail` on a loopback port while `body` runs, then
-    /// shuts it down gracefully, as SIGTERM does.
+    /// shuts it down gracefully, as SIGTERM does. Like `serve`, it keeps a statistics cache unless `statistics` is nil.
     static func serve(
         config: DatabaseConfig, db: Database, trail: AuditTrail, fixture: AuditTrailTests.Fixture, policies: PolicyRegistry,
-        executor: QueryExecutor = QueryExecutor(), _ body: (LiveBroker) async throws -> Void
+        executor: QueryExecutor = QueryExecutor(), statistics: StatisticsCache? = StatisticsCache(capacity: 200_000),
+        _ body: (LiveBroker) async throws -> Void
     ) async throws {
         var pool = config.clientConfiguration
         pool.options.maximumConnections = 8  // many tests serve at once on one test cluster
@@ -59,7 +60,7 @@ struct LiveBroker {
         let api = BrokerAPI(
             policies: policies,
             connections: .pooled(client, logger: TestPostgres.logger), trail: trail, executor: executor,
-            statistics: StatisticsCache(capacity: 200_000), today: { today }, logger: TestPostgres.logger)
+            statistics: statistics, today: { today }, logger: TestPostgres.logger)
         let (ports, portSink) = AsyncStream.makeStream(of: Int.self)
         let app = Application(
             router: api.router(), configuration: ApplicationConfiguration(address: .hostname("127.0.0.1", port: 0)),
