@@ -15,7 +15,7 @@ import SDEStore
 /// already, under its own window and filters with the same true counts (a repeat on unchanged data), takes no lock.
 ///
 /// With a ``StatisticsCache``, a query repeated on unchanged data takes its statistics (and, against unchanged earlier
-/// cells, its protection) from the cache; the ledger is read on every run all the same, and its data version decides.
+/// cells, its protection) from the cache, and its earlier cells too while the query's ledger version is unchanged.
 struct LedgerProtection: Sendable {
     let executor: QueryExecutor
     let cache: StatisticsCache?
@@ -48,18 +48,28 @@ struct LedgerProtection: Sendable {
         }
     }
 
-    /// The statistics of `compiled` and the ledger's earlier cells for its rows: from the cache when it holds the query
-    /// at the data version the ledger read reports (one round trip), else from the statement, then the ledger.
+    /// The statistics of `compiled` and the ledger's earlier cells for its rows. From the cache when it holds the query
+    /// at the current data version: with its earlier cells too when the query's ledger version is unchanged (one round
+    /// trip for both versions), else read again. Otherwise from the statement, then the ledger.
     private func statisticsAndPriorCells(
         _ compiled: CompiledQuery, _ ledgerRun: LedgerRun, on db: Database
     ) async throws -> (VersionedStatistics, PriorCells) {
-        if let kept = cache?.statistics(of: compiled) {
-            let seen = try await ReleaseLedger.priorCells(of: ledgerRun, in: kept.statistics, on: db)
-            if seen.dataVersion == kept.dataVersion { return (kept, seen) }
+        if let cache, let kept = cache.statistics(of: compiled) {
+            if let prior = kept.prior {
+                let versions = try await ReleaseLedger.versions(of: ledgerRun.queryID, on: db)
+                if versions == prior.versions { return (kept.statistics, prior) }
+            }
+            let seen = try await ReleaseLedger.priorCells(of: ledgerRun, in: kept.statistics.statistics, on: db)
+            if seen.versions.data == kept.statistics.dataVersion {
+                cache.storePriorCells(seen, of: compiled)
+                return (kept.statistics, seen)
+            }
         }
         let computed = try await executor.versionedRun(compiled, on: db)
         cache?.store(computed, of: compiled)
-        return (computed, try await ReleaseLedger.priorCells(of: ledgerRun, in: computed.statistics, on: db))
+        let seen = try await ReleaseLedger.priorCells(of: ledgerRun, in: computed.statistics, on: db)
+        cache?.storePriorCells(seen, of: compiled)
+        return (computed, seen)
     }
 
     /// The ledger's key of `run`: the query, its period as days, and its non-window (enumeration) parameters.

@@ -4,14 +4,16 @@ public import SDEStore
 import Synchronization
 
 /// Vetted-query statistics kept in memory by `sde-broker serve`, so that a query repeated on unchanged data skips its
-/// statement, and, when the release ledger around it is unchanged too, the disclosure control.
+/// statement, and, when the release ledger around it is unchanged too, the ledger read and the disclosure control.
 ///
 /// An entry is keyed by the compiled query (SQL and binds: the dataset, window and filters) and holds the true
-/// statistics with the data version (`broker.data_version`) they were computed at. It is used only after the ledger
-/// read of the same request found that version still current; every change to the linked data, and every migration,
-/// moves the version on in its own transaction, so a cached table is the table the statement would return now. The
-/// last protection of an entry is kept with the rules and earlier cells it was computed from: disclosure control is a
-/// pure function of the three, so the same inputs give the same protected table. Access checks, the ledger read and
+/// statistics with the data version (`broker.data_version`) they were computed at. It is used only after the same
+/// request read that version as still current; every change to the linked data, and every migration, moves the
+/// version on in its own transaction, so a cached table is the table the statement would return now. The entry also
+/// keeps the earlier cells the ledger held for it, with the query's ledger version (`broker.ledger_version`, moved on
+/// by every cell recorded for the query) read in the same snapshot: while both versions are unchanged, so are those
+/// cells. The last protection is kept with the rules and earlier cells it was computed from: disclosure control is a
+/// pure function of the three, so the same inputs give the same protected table. Access checks, the version read and
 /// the audit event still happen on every request; nothing here is shared with a caller who was not allowed the query.
 ///
 /// Entries are bounded by ``capacity`` cells (rows × measures) in all; the least recently used go first.
@@ -25,14 +27,23 @@ public final class StatisticsCache: Sendable {
         self.capacity = capacity
     }
 
-    /// The statistics of `query`, if kept.
-    public func statistics(of query: CompiledQuery) -> VersionedStatistics? {
+    /// The statistics of `query`, if kept, and the earlier cells read for them, if any.
+    public func statistics(of query: CompiledQuery) -> (statistics: VersionedStatistics, prior: PriorCells?)? {
         state.withLock { state in
             guard var entry = state.entries[query] else { return nil }
             state.clock += 1
             entry.lastUse = state.clock
             state.entries[query] = entry
-            return entry.statistics
+            return (entry.statistics, entry.prior)
+        }
+    }
+
+    /// Keeps `prior`, the ledger's earlier cells for `query`'s rows, if they were read at the data version of the
+    /// statistics kept for it.
+    public func storePriorCells(_ prior: PriorCells, of query: CompiledQuery) {
+        state.withLock { state in
+            guard state.entries[query]?.statistics.dataVersion == prior.versions.data else { return }
+            state.entries[query]?.prior = prior
         }
     }
 
@@ -86,6 +97,7 @@ public final class StatisticsCache: Sendable {
         let statistics: VersionedStatistics
         let cells: Int
         var lastUse: UInt64
+        var prior: PriorCells? = nil
         var protection: Protection? = nil
     }
 

@@ -171,3 +171,17 @@ private final class OnceResumer<Value: Sendable>: Sendable {
         return true
     }
 }
+
+/// A prepared statement whose one parameter (`$1`) is a text key.
+protocol TextKeyStatement: PostgresPreparedStatement {
+    /// The value bound to `$1`.
+    var key: String { get }
+}
+
+extension TextKeyStatement {
+    func makeBindings() throws -> PostgresBindings {
+        var bindings = PostgresBindings(capacity: 1)
+        bindings.append(key)
+        return bindings
+    }
+}

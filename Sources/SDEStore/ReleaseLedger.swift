@@ -40,6 +40,21 @@ public struct LedgerRun: Sendable, Hashable {
     }
 }
 
+/// The change counters of migration 0011 as one snapshot saw them: `broker.data_version` (any change to the linked
+/// data or the schema) and the query's `broker.ledger_version` (any cell recorded for it; 0 before the first).
+public struct ChangeVersions: Sendable, Hashable {
+    /// The data version.
+    public let data: Int64
+    /// The query's ledger version.
+    public let ledger: Int64
+
+    /// Versions as read.
+    public init(data: Int64, ledger: Int64) {
+        self.data = data
+        self.ledger = ledger
+    }
+}
+
 /// What the ledger holds for the rows of a table about to be released: the cells to guard against, and which of them
 /// this very run (same window and filters) released before with the same true counts.
 public struct PriorCells: Sendable, Hashable {
@@ -47,8 +62,11 @@ public struct PriorCells: Sendable, Hashable {
     public var cells: Set<PriorCell> = []
     /// The cells this run's key (window and filters) already released, with their true counts then.
     public var ofThisRun: Set<PriorCell> = []
-    /// `broker.data_version` as the ledger was read.
-    public var dataVersion: Int64 = 0
+    /// The data and ledger versions in the snapshot the cells were read in.
+    public var versions = ChangeVersions(data: 0, ledger: 0)
+
+    /// No cells, at versions 0 (before the ledger is read).
+    public init() {}
 
     /// Whether every cell of `released` is already in the ledger under this run's key with the same true counts: such
     /// a release tells nobody anything new, and recording it would add nothing (the ledger keeps each cell once).
@@ -113,8 +131,8 @@ public enum ReleaseLedger {
             let rows = try await db.query(
                 PriorCellsStatement(queryID: run.queryID, from: from, to: to, parameters: parameters, dimensions: keys), what)
             var result = PriorCells(), versions = 0
-            for try await (version, ordinal, measure, persons, numerator, sameRun) in rows {
-                result.dataVersion = version
+            for try await (version, ledgerVersion, ordinal, measure, persons, numerator, sameRun) in rows {
+                result.versions = ChangeVersions(data: version, ledger: ledgerVersion)
                 versions += 1
                 guard let ordinal, let measure, let persons else { continue }
                 let cell = PriorCell(dimensions: table.rows[ordinal - 1].dimensions, measure: measure, persons: persons, numeratorPersons: numerator)
@@ -127,6 +145,22 @@ public enum ReleaseLedger {
         } catch {
             throw db.failure(error, what)
         }
+    }
+
+    /// The data version and `queryID`'s ledger version now: one round trip that tells whether statistics and earlier
+    /// cells read before are still current.
+    public static func versions(of queryID: String, on db: Database) async throws(StoreError) -> ChangeVersions {
+        let what = "read the change versions of \(queryID)"
+        var versions: ChangeVersions?
+        do {
+            for try await (data, ledger) in try await db.query(VersionsStatement(key: queryID), what) {
+                versions = ChangeVersions(data: data, ledger: ledger)
+            }
+        } catch {
+            throw db.failure(error, what)
+        }
+        guard let versions else { throw StoreError.queryFailed("\(what) found no data version (broker.data_version is empty)") }
+        return versions
     }
 
     /// The cells `protected` releases (released or rounded) with the true person counts of `table`, as the ledger
@@ -191,11 +225,13 @@ public enum ReleaseLedger {
 }
 
 /// The ledger read of ``ReleaseLedger/priorCells(of:in:on:)``, prepared once per connection (it runs on every query
-/// request). The data version comes in the same snapshot: one row with nulls when no cell matches.
+/// request). The change versions come in the same snapshot: one row with nulls when no cell matches.
 struct PriorCellsStatement: PostgresPreparedStatement {
     static let sql = """
-        SELECT v.version, p.ord, p.measure, p.persons, p.numerator_persons, p.same_run
-        FROM broker.data_version v LEFT JOIN LATERAL (
+        SELECT v.version, coalesce(l.version, 0), p.ord, p.measure, p.persons, p.numerator_persons, p.same_run
+        FROM broker.data_version v
+        LEFT JOIN broker.ledger_version l ON l.query_id = $1
+        LEFT JOIN LATERAL (
             SELECT DISTINCT d.ord, c.measure, c.persons, c.numerator_persons,
                    c.window_from = $2::date AND c.window_to = $3::date AND c.parameters = $4::jsonb AS same_run
             FROM broker.released_cell c
@@ -205,7 +241,7 @@ struct PriorCellsStatement: PostgresPreparedStatement {
               AND (c.parameters <@ $4::jsonb OR c.parameters @> $4::jsonb)
         ) p ON true
         """
-    typealias Row = (Int64, Int?, String?, Int?, Int?, Bool?)
+    typealias Row = (Int64, Int64, Int?, String?, Int?, Int?, Bool?)
 
     let queryID: String, from: String, to: String, parameters: String, dimensions: [String]
 
@@ -218,6 +254,19 @@ struct PriorCellsStatement: PostgresPreparedStatement {
         bindings.append(dimensions)
         return bindings
     }
+
+    func decodeRow(_ row: PostgresRow) throws -> Row { try row.decode(Row.self) }
+}
+
+/// The change versions of ``ReleaseLedger/versions(of:on:)``, prepared once per connection.
+struct VersionsStatement: TextKeyStatement {
+    static let sql = """
+        SELECT v.version, coalesce((SELECT l.version FROM broker.ledger_version l WHERE l.query_id = $1), 0) FROM broker.data_version v
+        """
+    typealias Row = (Int64, Int64)
+
+    /// The query id.
+    let key: String
 
     func decodeRow(_ row: PostgresRow) throws -> Row { try row.decode(Row.self) }
 }

@@ -108,7 +108,7 @@ public enum TokenStore {
     /// Checks a presented bearer token on `today`: well-formed, known, matching secret, not expired, not revoked.
     public static func authenticate(_ presented: String, today: CivilDate, on db: Database) async throws(StoreError) -> TokenCheck {
         guard let (id, secret) = parse(presented) else { return .rejected(.malformed) }
-        let rows = try await db.query(TokenLookup(id: id), "look up an API token")
+        let rows = try await db.query(TokenLookup(key: id), "look up an API token")
         var stored: (user: String, hash: String, expires: String, revoked: Bool)?
         do {
             for try await row in rows { stored = row }
@@ -197,17 +197,12 @@ public enum TokenStore {
 }
 
 /// The token lookup of every authenticated request, prepared once per connection.
-struct TokenLookup: PostgresPreparedStatement {
+struct TokenLookup: TextKeyStatement {
     static let sql = "SELECT user_id, secret_sha256, expires_on::text, revoked_at IS NOT NULL FROM broker.api_token WHERE token_id = $1"
     typealias Row = (String, String, String, Bool)
 
-    let id: String
-
-    func makeBindings() throws -> PostgresBindings {
-        var bindings = PostgresBindings(capacity: 1)
-        bindings.append(id)
-        return bindings
-    }
+    /// The token id.
+    let key: String
 
     func decodeRow(_ row: PostgresRow) throws -> Row { try row.decode(Row.self) }
 }

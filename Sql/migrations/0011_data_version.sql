@@ -1,7 +1,10 @@
--- A counter that moves on, in the same transaction, with every change to what vetted queries read: any INSERT,
--- UPDATE, DELETE or TRUNCATE of a linked table (ingest or a change by hand), and any migration or view applied. The
--- broker's statistics cache (`sde-broker serve`) reuses a query's statistics only while it still reads the version
--- they were computed at, so a cached answer is always the answer the data would give now.
+-- Two kinds of counters for the statistics cache of `sde-broker serve`, each moved on in the same transaction as the
+-- change it counts:
+-- * broker.data_version: any INSERT, UPDATE, DELETE or TRUNCATE of a linked table (ingest or a change by hand), and
+--   any migration or view applied. A query's cached statistics are used only while the version they were computed
+--   at is still current, so a cached answer is always the answer the data would give now.
+-- * broker.ledger_version: per vetted query, any cells recorded in the release ledger. A query's cached earlier cells
+--   are used only while its ledger version is unchanged.
 CREATE TABLE broker.data_version (
     only_row boolean PRIMARY KEY DEFAULT true CHECK (only_row),
     version bigint NOT NULL CHECK (version >= 1)
@@ -36,3 +39,22 @@ BEGIN
     END LOOP;
 END
 $$;
+
+CREATE TABLE broker.ledger_version (
+    query_id text PRIMARY KEY,
+    version bigint NOT NULL CHECK (version >= 1)
+);
+GRANT SELECT ON broker.ledger_version TO sde_broker;
+
+CREATE FUNCTION broker.advance_ledger_version() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog AS $$
+BEGIN
+    INSERT INTO broker.ledger_version AS l (query_id, version)
+    SELECT DISTINCT query_id, 1 FROM recorded
+    ON CONFLICT (query_id) DO UPDATE SET version = l.version + 1;
+    RETURN NULL;
+END
+$$;
+REVOKE ALL ON FUNCTION broker.advance_ledger_version() FROM PUBLIC;
+CREATE TRIGGER advance_ledger_version AFTER INSERT ON broker.released_cell
+    REFERENCING NEW TABLE AS recorded FOR EACH STATEMENT EXECUTE FUNCTION broker.advance_ledger_version();
