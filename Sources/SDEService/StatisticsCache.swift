@@ -16,7 +16,8 @@ import Synchronization
 /// pure function of the three, so the same inputs give the same protected table. Access checks, the version read and
 /// the audit event still happen on every request; nothing here is shared with a caller who was not allowed the query.
 ///
-/// Entries are bounded by ``capacity`` cells (rows × measures) in all; the least recently used go first.
+/// Entries are bounded by ``capacity`` cells in all (statistics and protected cells, rows × measures, and earlier
+/// cells); the least recently used go first.
 public final class StatisticsCache: Sendable {
     /// The most cells kept over all entries.
     public let capacity: Int
@@ -39,28 +40,21 @@ public final class StatisticsCache: Sendable {
     }
 
     /// Keeps `prior`, the ledger's earlier cells for `query`'s rows, if they were read at the data version of the
-    /// statistics kept for it.
+    /// statistics kept for it (and fit).
     public func storePriorCells(_ prior: PriorCells, of query: CompiledQuery) {
         state.withLock { state in
-            guard state.entries[query]?.statistics.dataVersion == prior.versions.data else { return }
-            state.entries[query]?.prior = prior
+            guard var entry = state.entries[query], entry.statistics.dataVersion == prior.versions.data else { return }
+            entry.prior = prior
+            state.replace(entry, of: query, capacity: capacity)
         }
     }
 
     /// Keeps `statistics` of `query` (replacing what was kept, and its protection), evicting the least recently used
     /// entries to stay within ``capacity``; a table bigger than the whole capacity is not kept.
     public func store(_ statistics: VersionedStatistics, of query: CompiledQuery) {
-        let cells = statistics.statistics.rows.count * max(1, statistics.statistics.measures.count)
-        guard cells <= capacity else { return }
         state.withLock { state in
-            if let old = state.entries.removeValue(forKey: query) { state.cells -= old.cells }
-            while state.cells + cells > capacity, let oldest = state.entries.min(by: { $0.value.lastUse < $1.value.lastUse }) {
-                state.entries.removeValue(forKey: oldest.key)
-                state.cells -= oldest.value.cells
-            }
             state.clock += 1
-            state.entries[query] = Entry(statistics: statistics, cells: cells, lastUse: state.clock)
-            state.cells += cells
+            state.replace(Entry(statistics: statistics, lastUse: state.clock), of: query, capacity: capacity)
         }
     }
 
@@ -77,8 +71,9 @@ public final class StatisticsCache: Sendable {
     /// Keeps `table`, the protection of `query`'s statistics at `version` under `rules` against `prior`.
     public func storeProtectedTable(_ table: ProtectedTable, of query: CompiledQuery, at version: Int64, rules: DisclosureRules, prior: Set<PriorCell>) {
         state.withLock { state in
-            guard state.entries[query]?.statistics.dataVersion == version else { return }
-            state.entries[query]?.protection = Protection(rules: rules, prior: prior, table: table)
+            guard var entry = state.entries[query], entry.statistics.dataVersion == version else { return }
+            entry.protection = Protection(rules: rules, prior: prior, table: table)
+            state.replace(entry, of: query, capacity: capacity)
         }
     }
 
@@ -91,14 +86,32 @@ public final class StatisticsCache: Sendable {
         var entries: [CompiledQuery: Entry] = [:]
         var cells = 0
         var clock: UInt64 = 0
+
+        /// Puts `entry` in place of what `query` had, evicting the least recently used other entries until all fit;
+        /// an entry bigger than the whole capacity is dropped instead.
+        mutating func replace(_ entry: Entry, of query: CompiledQuery, capacity: Int) {
+            if let old = entries.removeValue(forKey: query) { cells -= old.cells }
+            guard entry.cells <= capacity else { return }
+            while cells + entry.cells > capacity, let oldest = entries.min(by: { $0.value.lastUse < $1.value.lastUse }) {
+                entries.removeValue(forKey: oldest.key)
+                cells -= oldest.value.cells
+            }
+            entries[query] = entry
+            cells += entry.cells
+        }
     }
 
     private struct Entry {
         let statistics: VersionedStatistics
-        let cells: Int
         var lastUse: UInt64
         var prior: PriorCells? = nil
         var protection: Protection? = nil
+
+        /// What the entry holds, in cells: the statistics, the protected table and the earlier cells.
+        var cells: Int {
+            let table = statistics.statistics.rows.count * max(1, statistics.statistics.measures.count)
+            return table + (protection == nil ? 0 : table) + (prior?.cells.count ?? 0)
+        }
     }
 
     private struct Protection {

@@ -96,8 +96,8 @@ import Testing
         }
     }
 
-    /// Entries are bounded by cells, least recently used first; a protection is reused only for the same version,
-    /// rules and earlier cells.
+    /// Entries are bounded by cells (statistics, protected and earlier cells), least recently used first; a protection
+    /// is reused only for the same version, rules and earlier cells.
     @Test func entriesAreBoundedAndProtectionsMatchTheirInputs() throws {
         // The cache's keys are compiled queries: one per local authority here.
         let cache = StatisticsCache(capacity: 6)
@@ -133,6 +133,10 @@ import Testing
         let cells: Set<PriorCell> = [PriorCell(dimensions: ["2024Q2"], measure: "persons", persons: 1)]
         cache.storeProtectedTable(table, of: try query(1), at: 1, rules: rules, prior: cells)
         #expect(cache.protectedTable(of: try query(1), at: 1, rules: rules, prior: cells) == table)
+        // The protected table counts too: query 3, now the least recently used, made room for it.
+        #expect(cache.size == (entries: 2, cells: 6))
+        #expect(cache.statistics(of: try query(3)) == nil)
+        #expect(cache.statistics(of: try query(4)) != nil)
         #expect(cache.protectedTable(of: try query(1), at: 2, rules: rules, prior: cells) == nil)
         #expect(cache.protectedTable(of: try query(1), at: 1, rules: DisclosureRules(threshold: 11, roundingBase: 5), prior: cells) == nil)
         #expect(cache.protectedTable(of: try query(1), at: 1, rules: rules, prior: []) == nil)
