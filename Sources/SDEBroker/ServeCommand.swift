@@ -5,7 +5,6 @@ import PostgresNIO
 import SDECommon
 import SDEHTTP
 import SDEPolicy
-import SDEService
 import SDEStore
 import ServiceLifecycle
 import UnixSignals
@@ -63,7 +62,7 @@ func serveAPI(
     let client = PostgresClient(configuration: config.clientConfiguration, backgroundLogger: logger)
     let api = BrokerAPI(
         policies: registry, connections: .pooled(client, logger: logger), trail: trail,
-        statistics: statisticsCacheCells > 0 ? StatisticsCache(capacity: statisticsCacheCells) : nil, logger: logger)
+        statisticsCacheCells: statisticsCacheCells, logger: logger)
     let reloader = PolicyReloader(registry: registry, trail: trail, logger: logger, load: load)
     let app = Application(
         router: api.router(),

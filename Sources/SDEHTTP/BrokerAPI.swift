@@ -24,7 +24,8 @@ public struct BrokerAPI: Sendable {
     public let metrics: BrokerMetrics
     /// Runs vetted queries (statement timeout, cell cap).
     public let executor: QueryExecutor
-    /// Statistics of repeated queries on unchanged data; `nil` runs every query's statement.
+    /// Statistics of repeated queries on unchanged data, up to the cells given at init (its lookups counted in
+    /// ``metrics``); `nil` (0 cells) runs every query's statement.
     public let statistics: StatisticsCache?
     /// Today's date, for policy decisions and token expiry.
     public let today: @Sendable () -> CivilDate
@@ -33,7 +34,7 @@ public struct BrokerAPI: Sendable {
 
     public init(
         policies: PolicyRegistry, connections: DatabaseConnections, trail: AuditTrail, metrics: BrokerMetrics = BrokerMetrics(),
-        executor: QueryExecutor = QueryExecutor(), statistics: StatisticsCache? = nil,
+        executor: QueryExecutor = QueryExecutor(), statisticsCacheCells: Int = 0,
         today: @escaping @Sendable () -> CivilDate = BrokerAPI.utcToday, logger: Logger
     ) {
         self.policies = policies
@@ -41,7 +42,7 @@ public struct BrokerAPI: Sendable {
         self.trail = trail
         self.metrics = metrics
         self.executor = executor
-        self.statistics = statistics
+        self.statistics = statisticsCacheCells > 0 ? StatisticsCache(capacity: statisticsCacheCells, onLookup: metrics.statisticsLookup) : nil
         self.today = today
         self.logger = logger
     }

@@ -1,6 +1,7 @@
 import Hummingbird
 import NIOCore
 public import Prometheus
+import SDEService
 
 /// Prometheus metrics of the HTTP API. Labels hold route templates (`/v1/projects/{project}/queries`), methods,
 /// status codes and outcome codes only: never a user, a parameter value or a record.
@@ -23,8 +24,20 @@ public final class BrokerMetrics: Sendable {
         registry.makeCounter(descriptor: Self.queryRuns, labels: [("outcome", outcome)]).increment()
     }
 
-    /// The Prometheus text exposition.
-    func exposition() -> [UInt8] { registry.emitToBuffer() }
+    /// Counts a vetted query run's statistics lookup: `hit` when they came from the statistics cache.
+    @Sendable func statisticsLookup(hit: Bool) {
+        registry.makeCounter(descriptor: Self.cacheLookups, labels: [("result", hit ? "hit" : "miss")]).increment()
+    }
+
+    /// The Prometheus text exposition, with the statistics cache's size when there is one.
+    func exposition(cache: StatisticsCache?) -> [UInt8] {
+        if let cache {
+            let size = cache.size
+            registry.makeGauge(descriptor: Self.cacheEntries).set(to: Double(size.entries))
+            registry.makeGauge(descriptor: Self.cacheCells).set(to: Double(size.cells))
+        }
+        return registry.emitToBuffer()
+    }
 
     private static var requests: MetricNameDescriptor {
         MetricNameDescriptor(
@@ -37,6 +50,18 @@ public final class BrokerMetrics: Sendable {
     private static var queryRuns: MetricNameDescriptor {
         MetricNameDescriptor(
         namespace: "sde", subsystem: "query", metricName: "runs", unitName: "total", helpText: "Vetted query runs by outcome (released, denial reason or failure code)")
+    }
+
+    private static var cacheLookups: MetricNameDescriptor {
+        MetricNameDescriptor(
+            namespace: "sde", subsystem: "statistics_cache", metricName: "lookups", unitName: "total",
+            helpText: "Vetted query runs by whether their statistics came from the cache (hit) or the statement (miss)")
+    }
+    private static var cacheEntries: MetricNameDescriptor {
+        MetricNameDescriptor(namespace: "sde", subsystem: "statistics_cache", metricName: "entries", helpText: "Vetted queries whose statistics are cached")
+    }
+    private static var cacheCells: MetricNameDescriptor {
+        MetricNameDescriptor(namespace: "sde", subsystem: "statistics_cache", metricName: "cells", helpText: "Cells the statistics cache holds")
     }
 
     private static let buckets: [Duration] = [

@@ -11,7 +11,7 @@ extension BrokerAPI {
             Route(.get, "/healthz") { _, _ in Response.json(.object(["status": .string("ok")])) },
             Route(.get, "/readyz") { _, _ in try await readiness() },
             Route(.get, "/metrics") { _, _ in
-                Response.bytes(metrics.exposition(), contentType: "text/plain; version=0.0.4; charset=utf-8")
+                Response.bytes(metrics.exposition(cache: statistics), contentType: "text/plain; version=0.0.4; charset=utf-8")
             }
         ]
     }

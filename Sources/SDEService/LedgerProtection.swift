@@ -57,14 +57,19 @@ struct LedgerProtection: Sendable {
         if let cache, let kept = cache.statistics(of: compiled) {
             if let prior = kept.prior {
                 let versions = try await ReleaseLedger.versions(of: ledgerRun.queryID, on: db)
-                if versions == prior.versions { return (kept.statistics, prior) }
+                if versions == prior.versions {
+                    cache.onLookup(true)
+                    return (kept.statistics, prior)
+                }
             }
             let seen = try await ReleaseLedger.priorCells(of: ledgerRun, in: kept.statistics.statistics, on: db)
             if seen.versions.data == kept.statistics.dataVersion {
                 cache.storePriorCells(seen, of: compiled)
+                cache.onLookup(true)
                 return (kept.statistics, seen)
             }
         }
+        cache?.onLookup(false)
         let computed = try await executor.versionedRun(compiled, on: db)
         cache?.store(computed, of: compiled)
         let seen = try await ReleaseLedger.priorCells(of: ledgerRun, in: computed.statistics, on: db)

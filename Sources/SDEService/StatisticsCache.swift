@@ -21,11 +21,14 @@ import Synchronization
 public final class StatisticsCache: Sendable {
     /// The most cells kept over all entries.
     public let capacity: Int
+    /// Told of every lookup of a run: `true` when the statement was skipped (for metrics).
+    let onLookup: @Sendable (_ hit: Bool) -> Void
     private let state = Mutex(State())
 
-    /// A cache of at most `capacity` cells.
-    public init(capacity: Int) {
+    /// A cache of at most `capacity` cells; `onLookup` hears whether each run's statistics came from it.
+    public init(capacity: Int, onLookup: @escaping @Sendable (_ hit: Bool) -> Void = { _ in }) {
         self.capacity = capacity
+        self.onLookup = onLookup
     }
 
     /// The statistics of `query`, if kept, and the earlier cells read for them, if any.

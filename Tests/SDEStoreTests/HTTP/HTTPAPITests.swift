@@ -25,6 +25,26 @@ import Testing
         }
     }
 
+    /// A repeated run is answered from the statistics cache with the same body but a new audit event; `/metrics`
+    /// counts the lookups and reports the cache's size.
+    @Test func aRepeatedRunComesFromTheStatisticsCacheAndMetricsCountIt() async throws {
+        try await LiveBroker.with { broker in
+            let token = try await broker.token(for: "r-priya-shah")
+            var replies: [LiveBroker.Reply] = []
+            for _ in 0..<3 { replies.append(try await broker.run("P2025-002", "requests-by-la-quarter", ["from": "2024Q1", "to": "2024Q2"], token: token)) }
+            #expect(replies.allSatisfy { $0.status == 200 })
+            #expect(Set(replies.map(\.auditSequence)).count == 3, "every run is audited")
+            // Canonical JSON: the audit member comes first; everything after it is the same table, byte for byte.
+            let tables = replies.map { $0.text.replacing(#/^\{"audit":\{[^}]*\},/#, with: "") }
+            #expect(tables[0].hasPrefix(#""dimensions":"#))
+            #expect(tables.dropFirst().allSatisfy { $0 == tables[0] })
+            let metrics = try await broker.request("GET", "/metrics").text
+            #expect(metrics.contains(#"sde_statistics_cache_lookups_total{result="miss"} 1"#))
+            #expect(metrics.contains(#"sde_statistics_cache_lookups_total{result="hit"} 2"#))
+            #expect(metrics.contains("sde_statistics_cache_entries 1"))
+        }
+    }
+
     @Test func aResearcherSeesTheirProjectsQueriesAndGetsAProtectedTable() async throws {
         try await LiveBroker.with { broker in
             let token = try await broker.token(for: "r-priya-shah")

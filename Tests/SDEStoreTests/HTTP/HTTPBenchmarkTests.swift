@@ -34,7 +34,7 @@ struct HTTPBenchmarkTests {
             try await Database.with(config, logger: QueryBenchmarkTests.logger) { db in
                 // No statistics cache: every request runs the statement, as the first run of a query does.
                 try await LiveBroker.serve(
-                    config: config, db: db, trail: trail, fixture: AuditTrailTests.Fixture(), policies: PolicyRegistry(.valid(policy)), statistics: nil
+                    config: config, db: db, trail: trail, fixture: AuditTrailTests.Fixture(), policies: PolicyRegistry(.valid(policy)), statisticsCacheCells: 0
                 ) { broker in
                     let token = try await broker.token(for: national.user)
                     func http() async throws -> Duration {

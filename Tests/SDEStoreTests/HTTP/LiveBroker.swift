@@ -9,7 +9,6 @@ import SDEAudit
 import SDECommon
 import SDEHTTP
 import SDEPolicy
-import SDEService
 import SDEStore
 import ServiceLifecycle
 import Testing
@@ -48,10 +47,10 @@ struct LiveBroker {
     }
 
     /// Serves the API over `db` (already migrated and loaded) with `trail` on a loopback port while `body` runs, then
-    /// shuts it down gracefully, as SIGTERM does. Like `serve`, it keeps a statistics cache unless `statistics` is nil.
+    /// shuts it down gracefully, as SIGTERM does. Like `serve`, it keeps a statistics cache (0 cells: none).
     static func serve(
         config: DatabaseConfig, db: Database, trail: AuditTrail, fixture: AuditTrailTests.Fixture, policies: PolicyRegistry,
-        executor: QueryExecutor = QueryExecutor(), statistics: StatisticsCache? = StatisticsCache(capacity: 200_000),
+        executor: QueryExecutor = QueryExecutor(), statisticsCacheCells: Int = 200_000,
         _ body: (LiveBroker) async throws -> Void
     ) async throws {
         var pool = config.clientConfiguration
@@ -60,7 +59,7 @@ struct LiveBroker {
         let api = BrokerAPI(
             policies: policies,
             connections: .pooled(client, logger: TestPostgres.logger), trail: trail, executor: executor,
-            statistics: statistics, today: { today }, logger: TestPostgres.logger)
+            statisticsCacheCells: statisticsCacheCells, today: { today }, logger: TestPostgres.logger)
         let (ports, portSink) = AsyncStream.makeStream(of: Int.self)
         let app = Application(
             router: api.router(), configuration: ApplicationConfiguration(address: .hostname("127.0.0.1", port: 0)),
