@@ -58,10 +58,12 @@ public final class BrokerMetrics: Sendable {
             helpText: "Vetted query runs by whether their statistics came from the cache (hit) or the statement (miss)")
     }
     private static var cacheEntries: MetricNameDescriptor {
-        MetricNameDescriptor(namespace: "sde", subsystem: "statistics_cache", metricName: "entries", helpText: "Vetted queries whose statistics are cached")
+        MetricNameDescriptor(
+            namespace: "sde", subsystem: "statistics_cache", metricName: "entries", unitName: "", helpText: "Vetted queries whose statistics are cached")
     }
     private static var cacheCells: MetricNameDescriptor {
-        MetricNameDescriptor(namespace: "sde", subsystem: "statistics_cache", metricName: "cells", helpText: "Cells the statistics cache holds")
+        MetricNameDescriptor(
+            namespace: "sde", subsystem: "statistics_cache", metricName: "cells", unitName: "", helpText: "Cells the statistics cache holds")
     }
 
     private static let buckets: [Duration] = [
