@@ -33,9 +33,9 @@ struct QueryCommand: AsyncParsableCommand {
                 user: user, project: project, query: query, parameters: try parameterValues(params), today: try PolicyCommand.day(today),
                 policyDir: policyDir, database: database)
             switch output {
-            case .released(let document, _, event: let event):
+            case .released(let document, let json, event: let event):
                 switch format {
-                case "json": print(document.json(audit: event.head).canonicalString)
+                case "json": print(String(decoding: ProtectedTableDocument.canonicalBytes(json, audit: event.head), as: UTF8.self))
                 case "csv": print(document.csv, terminator: "")
                 default: print(document.text + "\naudit event #\(event.sequence) \(event.hash.hex)")
                 }

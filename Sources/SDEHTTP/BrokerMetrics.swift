@@ -40,30 +40,25 @@ public final class BrokerMetrics: Sendable {
     }
 
     private static var requests: MetricNameDescriptor {
-        MetricNameDescriptor(
-        namespace: "sde", subsystem: "http", metricName: "requests", unitName: "total", helpText: "HTTP requests served, by route template, method and status")
+        descriptor("http", "requests", "total", "HTTP requests served, by route template, method and status")
     }
     private static var requestDuration: MetricNameDescriptor {
-        MetricNameDescriptor(
-        namespace: "sde", subsystem: "http", metricName: "request_duration", unitName: "seconds", helpText: "Time to serve an HTTP request, by route template")
+        descriptor("http", "request_duration", "seconds", "Time to serve an HTTP request, by route template")
     }
     private static var queryRuns: MetricNameDescriptor {
-        MetricNameDescriptor(
-        namespace: "sde", subsystem: "query", metricName: "runs", unitName: "total", helpText: "Vetted query runs by outcome (released, denial reason or failure code)")
+        descriptor("query", "runs", "total", "Vetted query runs by outcome (released, denial reason or failure code)")
     }
-
     private static var cacheLookups: MetricNameDescriptor {
-        MetricNameDescriptor(
-            namespace: "sde", subsystem: "statistics_cache", metricName: "lookups", unitName: "total",
-            helpText: "Vetted query runs by whether their statistics came from the cache (hit) or the statement (miss)")
+        descriptor("statistics_cache", "lookups", "total", "Vetted query runs by whether their statistics came from the cache (hit) or the statement (miss)")
     }
     private static var cacheEntries: MetricNameDescriptor {
-        MetricNameDescriptor(
-            namespace: "sde", subsystem: "statistics_cache", metricName: "entries", unitName: "", helpText: "Vetted queries whose statistics are cached")
+        descriptor("statistics_cache", "entries", "", "Vetted queries whose statistics are cached")
     }
-    private static var cacheCells: MetricNameDescriptor {
-        MetricNameDescriptor(
-            namespace: "sde", subsystem: "statistics_cache", metricName: "cells", unitName: "", helpText: "Cells the statistics cache holds")
+    private static var cacheCells: MetricNameDescriptor { descriptor("statistics_cache", "cells", "", "Cells the statistics cache holds") }
+
+    /// A descriptor in the `sde` namespace (computed: descriptors are not `Sendable`, so they cannot be stored statics).
+    private static func descriptor(_ subsystem: String, _ name: String, _ unit: String, _ help: String) -> MetricNameDescriptor {
+        MetricNameDescriptor(namespace: "sde", subsystem: subsystem, metricName: name, unitName: unit, helpText: help)
     }
 
     private static let buckets: [Duration] = [

@@ -28,13 +28,8 @@ struct LedgerProtection: Sendable {
         // Protect against the ledger as it is now, outside the lock (the attacker audit can take tens of milliseconds).
         let (versioned, seen) = try await statisticsAndPriorCells(compiled, ledgerRun, on: db)
         let statistics = versioned.statistics
-        let table: ProtectedTable
-        if let kept = cache?.protectedTable(of: compiled, at: versioned.dataVersion, rules: run.rules, prior: seen.cells) {
-            table = kept
-        } else {
-            table = try control.protect(statistics, priorCells: Array(seen.cells))
-            cache?.storeProtectedTable(table, of: compiled, at: versioned.dataVersion, rules: run.rules, prior: seen.cells)
-        }
+        let protect = { try control.protect(statistics, priorCells: Array(seen.cells)) }
+        let table = try cache?.protectedTable(of: compiled, at: versioned.dataVersion, rules: run.rules, prior: seen.cells, protect: protect) ?? protect()
         // A repeat of an earlier run on unchanged data releases only cells the ledger already holds under this run's key
         // with the same true counts: nothing new to guard or record, so no lock. (Every later run that recorded cells was
         // checked against these under the lock, and the ledger never loses a cell.)

@@ -61,23 +61,25 @@ public final class StatisticsCache: Sendable {
         }
     }
 
-    /// The protected table kept for `query`'s statistics at `version` under `rules` against exactly `prior`, if any.
-    public func protectedTable(of query: CompiledQuery, at version: Int64, rules: DisclosureRules, prior: Set<PriorCell>) -> ProtectedTable? {
-        state.withLock { state in
+    /// The protection of `query`'s statistics at `version` under `rules` against `prior`: the one kept if it was made
+    /// from exactly these, else what `protect` makes, which is then kept (while those statistics are).
+    public func protectedTable(
+        of query: CompiledQuery, at version: Int64, rules: DisclosureRules, prior: Set<PriorCell>, protect: () throws -> ProtectedTable
+    ) rethrows -> ProtectedTable {
+        let kept = state.withLock { state -> ProtectedTable? in
             guard let entry = state.entries[query], entry.statistics.dataVersion == version, let protection = entry.protection,
                 protection.rules == rules, protection.prior == prior
             else { return nil }
             return protection.table
         }
-    }
-
-    /// Keeps `table`, the protection of `query`'s statistics at `version` under `rules` against `prior`.
-    public func storeProtectedTable(_ table: ProtectedTable, of query: CompiledQuery, at version: Int64, rules: DisclosureRules, prior: Set<PriorCell>) {
+        if let kept { return kept }
+        let table = try protect()
         state.withLock { state in
             guard var entry = state.entries[query], entry.statistics.dataVersion == version else { return }
             entry.protection = Protection(rules: rules, prior: prior, table: table)
             state.replace(entry, of: query, capacity: capacity)
         }
+        return table
     }
 
     /// How many queries and cells are kept.

@@ -131,17 +131,31 @@ import Testing
         let rules = DisclosureRules(threshold: 10, roundingBase: 5)
         let table = try DisclosureControl(rules: rules).protect(statistics(30).statistics)
         let cells: Set<PriorCell> = [PriorCell(dimensions: ["2024Q2"], measure: "persons", persons: 1)]
-        cache.storeProtectedTable(table, of: try query(1), at: 1, rules: rules, prior: cells)
-        #expect(cache.protectedTable(of: try query(1), at: 1, rules: rules, prior: cells) == table)
+        /// Whether the protection of query 1 at `version` under `rules` against `prior` was the kept one (else it is
+        /// made, and kept while the statistics at `version` are).
+        func reused(_ version: Int64, _ rules: DisclosureRules, _ prior: Set<PriorCell>) throws -> Bool {
+            var made = false
+            let protected = try cache.protectedTable(of: try query(1), at: version, rules: rules, prior: prior) {
+                made = true
+                return table
+            }
+            #expect(protected == table)
+            return !made
+        }
+        #expect(try !reused(1, rules, cells), "nothing kept yet")
+        #expect(try reused(1, rules, cells))
         // The protected table counts too: query 3, now the least recently used, made room for it.
         #expect(cache.size == (entries: 2, cells: 6))
         #expect(cache.statistics(of: try query(3)) == nil)
         #expect(cache.statistics(of: try query(4)) != nil)
-        #expect(cache.protectedTable(of: try query(1), at: 2, rules: rules, prior: cells) == nil)
-        #expect(cache.protectedTable(of: try query(1), at: 1, rules: DisclosureRules(threshold: 11, roundingBase: 5), prior: cells) == nil)
-        #expect(cache.protectedTable(of: try query(1), at: 1, rules: rules, prior: []) == nil)
+        #expect(try !reused(2, rules, cells), "another data version")
+        #expect(try reused(1, rules, cells), "not kept for a version the statistics are not at")
+        #expect(try !reused(1, DisclosureRules(threshold: 11, roundingBase: 5), cells), "other rules")
+        #expect(try !reused(1, rules, []), "other earlier cells")
+        #expect(try !reused(1, rules, cells))
+        #expect(try reused(1, rules, cells))
         cache.store(statistics(1, version: 2), of: try query(1))
-        #expect(cache.protectedTable(of: try query(1), at: 1, rules: rules, prior: cells) == nil, "new statistics drop the old protection")
+        #expect(try !reused(2, rules, cells), "new statistics drop the old protection")
     }
 
     static func version(_ db: Database) async throws -> Int {
