@@ -133,7 +133,7 @@ public struct DisclosureControl: Sendable {
             return rules.roundingBase > 1 ? .rounded(.integer(rules.roundedCount(count))) : .released(.integer(count))
         case .sum(let magnitude):
             return magnitude.total == 0 ? .released(.integer(0)) : .rounded(.integer(Int(magnitude.total.rounded())))
-        case .mean(let value, _), .median(let value, _):
+        case .mean(let value, _, _), .median(let value, _):
             return .released(.real(value))
         case .rate(let numerator, let denominator):
             return .released(.real(Double(numerator) / Double(denominator)))

@@ -50,7 +50,7 @@ extension DisclosureRules {
             return countRule(persons)
         case .sum(let magnitude):
             return magnitudeRule(magnitude)
-        case .mean(_, let persons), .median(_, let persons):
+        case .mean(_, let persons, _), .median(_, let persons):
             if persons == 0 { return .zero }
             return persons < minimumPersonsForMean ? .threshold : nil
         case .rate(let numerator, let denominator):
@@ -89,7 +89,7 @@ extension DisclosureRules {
             return (count == 0) == (persons == 0) ? nil : "events without persons"
         case .sum(let m):
             return problem(with: m)
-        case .mean(let value, let persons), .median(let value, let persons):
+        case .mean(let value, let persons, _), .median(let value, let persons):
             if persons < 0 { return "negative person count" }
             return value.isFinite ? nil : "value is not finite"
         case .rate(let numerator, let denominator):

@@ -85,8 +85,8 @@ public enum CellStatistic: Sendable, Hashable {
     case events(count: Int, persons: Int)
     /// A magnitude total with its contributors.
     case sum(MagnitudeStatistic)
-    /// A mean and the distinct persons behind it.
-    case mean(value: Double, persons: Int)
+    /// A mean of a value over `records` records (those with a value), and the distinct persons behind them.
+    case mean(value: Double, persons: Int, records: Int)
     /// A median and the distinct persons behind it.
     case median(value: Double, persons: Int)
     /// Numerator persons among denominator persons.
@@ -110,7 +110,7 @@ public enum CellStatistic: Sendable, Hashable {
         case .persons(let n): n
         case .events(_, let persons): persons
         case .sum(let m): m.persons
-        case .mean(_, let persons), .median(_, let persons): persons
+        case .mean(_, let persons, _), .median(_, let persons): persons
         case .rate(_, let denominator): denominator
         }
     }
@@ -121,18 +121,42 @@ public enum CellStatistic: Sendable, Hashable {
     }
 }
 
+/// The cell keys of one cell under the cell-key method (DESIGN section 7): for each population the cell counts, the
+/// sum of its distinct persons' secret record keys modulo 2^32, computed in the same statement as the count. The same
+/// population has the same key in every query, so it gets the same noise everywhere.
+public struct CellKey: Sendable, Hashable {
+    /// The key of the persons the cell describes: persons, events' persons, a sum's contributors, a mean's or
+    /// median's persons with a value, a rate's denominator.
+    public var persons: UInt32
+    /// The key of a rate's numerator persons; 0 for other measures.
+    public var numerator: UInt32
+
+    /// Keys as computed.
+    public init(persons: UInt32, numerator: UInt32 = 0) {
+        self.persons = persons
+        self.numerator = numerator
+    }
+}
+
 /// One row of a statistics table: a cell (or margin) of the dimensions with one statistic per measure.
 public struct StatisticsRow: Sendable, Hashable {
     /// One value per table dimension, in the table's order; `nil` is the total over that dimension.
     public var dimensions: [String?]
     /// One statistic per table measure, in the table's order.
     public var cells: [CellStatistic]
+    /// One cell key per table measure, in the table's order; empty when the statement computed none (then every key
+    /// reads as 0, which only tests and the rounding method rely on).
+    public var keys: [CellKey]
 
     /// Creates a row.
-    public init(dimensions: [String?], cells: [CellStatistic]) {
+    public init(dimensions: [String?], cells: [CellStatistic], keys: [CellKey] = []) {
         self.dimensions = dimensions
         self.cells = cells
+        self.keys = keys
     }
+
+    /// The cell key of measure `measure`, 0 when the row has none.
+    public func key(_ measure: Int) -> CellKey { keys.indices.contains(measure) ? keys[measure] : CellKey(persons: 0) }
 }
 
 /// The true per-cell statistics of a vetted query, margins included: the input of disclosure control.

@@ -19,7 +19,7 @@ public import SDEDisclosure
 ///    - sum: `total`, `persons` (persons with a non-null contribution), `largest` (the largest per-person
 ///      contributions to this cell, largest first, at most `max(2, dominance n)` of them);
 ///    - mean and median: `value` (over the rows with a non-null value; NULL when there are none), `persons` (distinct
-///      persons behind those rows);
+///      persons behind those rows); a mean also `records` (those rows);
 ///    - rate: `numerator` (distinct persons with the numerator flag among the denominator's), `denominator`
 ///      (distinct persons with the denominator flag, or all persons in the cell).
 ///
@@ -81,7 +81,7 @@ public struct CompiledQuery: Sendable, Hashable {
                 cells.append(.sum(MagnitudeStatistic(total: total, persons: try reader.count(), largest: try reader.doubles())))
             case .mean:
                 let value = try reader.double()
-                cells.append(.mean(value: value ?? 0, persons: try reader.count()))
+                cells.append(.mean(value: value ?? 0, persons: try reader.count(), records: try reader.count()))
             case .median:
                 let value = try reader.double()
                 cells.append(.median(value: value ?? 0, persons: try reader.count()))

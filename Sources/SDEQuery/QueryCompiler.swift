@@ -384,6 +384,8 @@ private struct Statement {
                 MeasureColumn(
                     alias: "\(m).persons", type: .integer, meaning: "distinct persons behind the mean",
                     expression: "\(persons) FILTER (WHERE \(column.quoted) IS NOT NULL)"),
+                MeasureColumn(
+                    alias: "\(m).records", type: .integer, meaning: "rows with a value of \(column.name)", expression: "count(\(column.quoted))"),
             ]
         case .median(let column):
             return [

@@ -120,14 +120,14 @@ import Testing
 @Suite struct MeanAndRateRuleTests {
     @Test(arguments: [(9, SuppressionRule?.some(.threshold)), (10, nil), (0, .zero)])
     func meansAndMediansNeedPersons(persons: Int, expected: SuppressionRule?) {
-        #expect(DisclosureRules().primaryRule(for: .mean(value: 3.5, persons: persons)) == expected)
+        #expect(DisclosureRules().primaryRule(for: .mean(value: 3.5, persons: persons, records: persons)) == expected)
         #expect(DisclosureRules().primaryRule(for: .median(value: 3.5, persons: persons)) == expected)
     }
 
     @Test func theStricterOfThresholdAndMinimumForMeansApplies() {
-        #expect(DisclosureRules(minPersonsForMean: 20).primaryRule(for: .mean(value: 1, persons: 19)) == .threshold)
-        #expect(DisclosureRules(minPersonsForMean: 20).primaryRule(for: .mean(value: 1, persons: 20)) == nil)
-        #expect(DisclosureRules(threshold: 15, minPersonsForMean: 5).primaryRule(for: .mean(value: 1, persons: 14)) == .threshold)
+        #expect(DisclosureRules(minPersonsForMean: 20).primaryRule(for: .mean(value: 1, persons: 19, records: 19)) == .threshold)
+        #expect(DisclosureRules(minPersonsForMean: 20).primaryRule(for: .mean(value: 1, persons: 20, records: 20)) == nil)
+        #expect(DisclosureRules(threshold: 15, minPersonsForMean: 5).primaryRule(for: .mean(value: 1, persons: 14, records: 14)) == .threshold)
     }
 
     @Test(arguments: [
@@ -146,7 +146,7 @@ import Testing
     @Test func releasedMeansAndRatesAreExact() throws {
         let table = StatisticsTable(
             dimensions: [], measures: [TableMeasure(name: "mean_days", kind: .mean), TableMeasure(name: "at_home", kind: .rate)],
-            rows: [StatisticsRow(dimensions: [], cells: [.mean(value: 12.25, persons: 10), .rate(numerator: 30, denominator: 40)])])
+            rows: [StatisticsRow(dimensions: [], cells: [.mean(value: 12.25, persons: 10, records: 10), .rate(numerator: 30, denominator: 40)])])
         let protected = try DisclosureControl(rules: DisclosureRules()).protect(table)
         #expect(protected.rows[0].cells == [.released(.real(12.25)), .released(.real(0.75))])
     }
@@ -172,7 +172,7 @@ import Testing
             dimensions: hierarchy, measures: persons,
             rows: Array(repeating: StatisticsRow(dimensions: ["R1", nil], cells: [.persons(20)]), count: 2))
         let wrongKind = StatisticsTable(
-            dimensions: [], measures: persons, rows: [StatisticsRow(dimensions: [], cells: [.mean(value: 1, persons: 20)])])
+            dimensions: [], measures: persons, rows: [StatisticsRow(dimensions: [], cells: [.mean(value: 1, persons: 20, records: 20)])])
         let badSum = StatisticsTable(
             dimensions: [], measures: [TableMeasure(name: "hours", kind: .sum)],
             rows: [StatisticsRow(dimensions: [], cells: [.sum(MagnitudeStatistic(total: 10, persons: 20, largest: [8, 9]))])])

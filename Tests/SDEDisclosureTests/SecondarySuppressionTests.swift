@@ -120,10 +120,10 @@ import Testing
             dimensions: [TableDimension(name: "sex", partitionsPersons: true)],
             measures: [TableMeasure(name: "persons", kind: .persons), TableMeasure(name: "mean_days", kind: .mean)],
             rows: [
-                StatisticsRow(dimensions: ["F"], cells: [.persons(40), .mean(value: 10, persons: 40)]),
-                StatisticsRow(dimensions: ["M"], cells: [.persons(3), .mean(value: 20, persons: 3)]),
-                StatisticsRow(dimensions: ["X"], cells: [.persons(25), .mean(value: 30, persons: 25)]),
-                StatisticsRow(dimensions: [nil], cells: [.persons(68), .mean(value: 20, persons: 68)]),
+                StatisticsRow(dimensions: ["F"], cells: [.persons(40), .mean(value: 10, persons: 40, records: 40)]),
+                StatisticsRow(dimensions: ["M"], cells: [.persons(3), .mean(value: 20, persons: 3, records: 3)]),
+                StatisticsRow(dimensions: ["X"], cells: [.persons(25), .mean(value: 30, persons: 25, records: 25)]),
+                StatisticsRow(dimensions: [nil], cells: [.persons(68), .mean(value: 20, persons: 68, records: 68)]),
             ])
         let protected = try control.protect(table)
         #expect(protected.rows.map(\.cells[0].rule) == [nil, .threshold, .secondary, nil])

@@ -22,16 +22,16 @@ import Testing
             rows: [
                 StatisticsRow(
                     dimensions: ["F"],
-                    cells: [.persons(200), sum(10_000, 200, [9_500, 100]), .mean(value: 50, persons: 200), .median(value: 3, persons: 200), .median(value: 6, persons: 200)]),
+                    cells: [.persons(200), sum(10_000, 200, [9_500, 100]), .mean(value: 50, persons: 200, records: 200), .median(value: 3, persons: 200), .median(value: 6, persons: 200)]),
                 StatisticsRow(
                     dimensions: ["M"],
-                    cells: [.persons(220), sum(12_000, 220, [900, 800]), .mean(value: 54.5, persons: 220), .median(value: 40, persons: 220), .median(value: 7, persons: 220)]),
+                    cells: [.persons(220), sum(12_000, 220, [900, 800]), .mean(value: 54.5, persons: 220, records: 220), .median(value: 40, persons: 220), .median(value: 7, persons: 220)]),
                 StatisticsRow(
                     dimensions: ["X"],
-                    cells: [.persons(250), sum(30_000, 250, [1_000, 900]), .mean(value: 120, persons: 250), .median(value: 110, persons: 250), .median(value: 8, persons: 250)]),
+                    cells: [.persons(250), sum(30_000, 250, [1_000, 900]), .mean(value: 120, persons: 250, records: 250), .median(value: 110, persons: 250), .median(value: 8, persons: 250)]),
                 StatisticsRow(
                     dimensions: [nil],
-                    cells: [.persons(670), sum(52_000, 670, [9_500, 1_000]), .mean(value: 77.6, persons: 670), .median(value: 60, persons: 670), .median(value: 7, persons: 670)]),
+                    cells: [.persons(670), sum(52_000, 670, [9_500, 1_000]), .mean(value: 77.6, persons: 670, records: 670), .median(value: 60, persons: 670), .median(value: 7, persons: 670)]),
             ])
     }
 

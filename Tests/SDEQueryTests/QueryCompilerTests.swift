@@ -152,7 +152,8 @@ import Testing
             case .persons: parts = ["persons"]
             case .events: parts = ["count", "persons"]
             case .sum: parts = ["total", "persons", "largest"]
-            case .mean, .median: parts = ["value", "persons"]
+            case .mean: parts = ["value", "persons", "records"]
+            case .median: parts = ["value", "persons"]
             case .rate: parts = ["numerator", "denominator"]
             }
             #expect(compiled.measures.first { $0.name == name }?.kind.rawValue == measure.kind.name)
@@ -291,23 +292,23 @@ import Testing
         let cost = try Self.compiled("home-care-cost-by-support-reason")
         let row: [ResultValue] = [
             .integer(0b01), .text("mental_health"), .null, .integer(30), .double(5000), .integer(30), .doubleArray([900, 600]), .double(166.5),
-            .integer(30), .double(10.5), .integer(29),
+            .integer(30), .integer(32), .double(10.5), .integer(29),
         ]
         #expect(
             try cost.statisticsRow(row)
                 == StatisticsRow(
                     dimensions: ["mental_health", nil],
                     cells: [
-                        .persons(30), .sum(MagnitudeStatistic(total: 5000, persons: 30, largest: [900, 600])), .mean(value: 166.5, persons: 30),
+                        .persons(30), .sum(MagnitudeStatistic(total: 5000, persons: 30, largest: [900, 600])), .mean(value: 166.5, persons: 30, records: 32),
                         .median(value: 10.5, persons: 29),
                     ]))
         // Aggregates over no values are NULL: an empty sum, and a mean over nobody.
         let empty: [ResultValue] = [
-            .integer(0), .text("mental_health"), .text("E12000001"), .integer(1), .null, .integer(0), .null, .null, .integer(0), .null, .integer(0),
+            .integer(0), .text("mental_health"), .text("E12000001"), .integer(1), .null, .integer(0), .null, .null, .integer(0), .integer(0), .null, .integer(0),
         ]
         #expect(
             try cost.statisticsRow(empty).cells == [
-                .persons(1), .sum(MagnitudeStatistic(total: 0, persons: 0, largest: [])), .mean(value: 0, persons: 0), .median(value: 0, persons: 0),
+                .persons(1), .sum(MagnitudeStatistic(total: 0, persons: 0, largest: [])), .mean(value: 0, persons: 0, records: 0), .median(value: 0, persons: 0),
             ])
         var wrongType = row
         wrongType[6] = .double(900)

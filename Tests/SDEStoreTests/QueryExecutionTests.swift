@@ -161,7 +161,7 @@ import Testing
             for row in plain {
                 let cells = try #require(waitRows[[nil, row[0]]])
                 let persons = Int(row[3]!)!
-                guard case .mean(let mean, let meanPersons) = cells[1], case .median(let median, let medianPersons) = cells[2] else {
+                guard case .mean(let mean, let meanPersons, _) = cells[1], case .median(let median, let medianPersons) = cells[2] else {
                     Issue.record("not a mean and a median")
                     continue
                 }
