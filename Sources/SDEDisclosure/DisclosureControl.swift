@@ -4,18 +4,15 @@
 /// ```swift
 /// let control = DisclosureControl(rules: DisclosureRules())
 /// let protected = try control.protect(table, priorCells: ledgerCells)
-/// protected.rows[0].cells[0]   // e.g. .rounded(.integer(45)) or .suppressed(.threshold)
-/// protected.summary            // released, rounded, suppressed by rule
+/// protected.rows[0].cells[0]   // e.g. .perturbed(.integer(47)) or .suppressed(.threshold)
+/// protected.summary            // released, perturbed, rounded, suppressed by rule
 /// ```
 ///
-/// Released values:
-/// - persons and events counts are rounded to the nearest multiple of `roundingBase`, halves up, and carry status
-///   `rounded` whenever the base exceeds 1, even when the count was already a multiple (so the status never tells
-///   an exact count from a rounded one); a true zero (released when zeros are not disclosive) is `released` as 0;
-/// - magnitude totals are rounded to the nearest whole unit (status `rounded`; a zero total is `released`). This
-///   only tidies the figure: protecting magnitudes is the job of the dominance and p% rules and of secondary
-///   suppression;
-/// - means and medians, and rates (numerator / denominator as a proportion), are `released` as computed.
+/// Released values are formed in one place, ``ReleasedValues``: under the cell-key method counts carry bounded,
+/// unbiased noise keyed by their population (status `perturbed`), under the rounding method they are rounded (status
+/// `rounded` whenever the base exceeds 1, even when the count was already a multiple); a true zero released under a
+/// profile where zeros are not disclosive is `released` as 0. Sums, means and rates are formed from protected
+/// components only, and medians go to the whole unit.
 ///
 /// Persons, events, magnitudes and rates (numerator and denominator) are additive, so their suppression patterns go
 /// through secondary suppression and the ``AuditReport`` criterion; means and medians are not: they have their primary
@@ -37,13 +34,14 @@ public struct DisclosureControl: Sendable {
     public func protect(_ table: StatisticsTable, priorCells: [PriorCell] = []) throws(DisclosureError) -> ProtectedTable {
         try rules.validate()
         let structure = try TableStructure(validating: table, rules: rules)
+        let values = ReleasedValues(rules: rules)
         var ruleOf = primaryRules(table)
         for position in differencingSuppressions(table, structure, priorCells) where ruleOf[position.measure][position.row] == nil {
             ruleOf[position.measure][position.row] = .differencing
         }
         var audited: [AuditedCell] = []
         for measure in table.measures.indices {
-            let components = AdditiveComponent.components(of: table, measure: measure, rules: rules)
+            let components = AdditiveComponent.components(of: table, measure: measure, values: values)
             guard !components.isEmpty else { continue }
             var suppressed = ruleOf[measure].map { $0 != nil }
             guard let cells = try SecondarySuppression(structure: structure, components: components).protect(&suppressed) else {
@@ -56,7 +54,9 @@ public struct DisclosureControl: Sendable {
         let rows = table.rows.enumerated().map { r, row in
             ProtectedRow(
                 dimensions: row.dimensions,
-                cells: row.cells.enumerated().map { m, statistic in ruleOf[m][r].map(ProtectedCell.suppressed) ?? release(statistic) })
+                cells: row.cells.enumerated().map { m, statistic in
+                    ruleOf[m][r].map(ProtectedCell.suppressed) ?? values.release(statistic, key: row.key(m))
+                })
         }
         return ProtectedTable(
             rules: rules, dimensions: table.dimensions, measures: table.measures, rows: rows, summary: DisclosureSummary(rows: rows),
@@ -91,7 +91,7 @@ public struct DisclosureControl: Sendable {
             if let row = flags.indices.first(where: { primary[measure][$0] != nil && !flags[$0] }) {
                 throw .invalidTable("the pattern releases row \(row) of \(table.measures[measure].name), which a primary rule suppresses")
             }
-            for component in AdditiveComponent.components(of: table, measure: measure, rules: rules) {
+            for component in AdditiveComponent.components(of: table, measure: measure, values: ReleasedValues(rules: rules)) {
                 audited += try component.audit(structure: structure, suppressed: flags)
             }
         }
@@ -123,20 +123,5 @@ public struct DisclosureControl: Sendable {
     /// Primary rule per measure, per row.
     private func primaryRules(_ table: StatisticsTable) -> [[SuppressionRule?]] {
         table.measures.indices.map { m in table.rows.map { rules.primaryRule(for: $0.cells[m]) } }
-    }
-
-    /// The released form of a cell that no rule suppressed.
-    private func release(_ statistic: CellStatistic) -> ProtectedCell {
-        switch statistic {
-        case .persons(let count), .events(let count, _):
-            if count == 0 { return .released(.integer(0)) }
-            return rules.roundingBase > 1 ? .rounded(.integer(rules.roundedCount(count))) : .released(.integer(count))
-        case .sum(let magnitude):
-            return magnitude.total == 0 ? .released(.integer(0)) : .rounded(.integer(Int(magnitude.total.rounded())))
-        case .mean(let value, _, _), .median(let value, _):
-            return .released(.real(value))
-        case .rate(let numerator, let denominator):
-            return .released(.real(Double(numerator) / Double(denominator)))
-        }
     }
 }

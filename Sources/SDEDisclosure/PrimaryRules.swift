@@ -24,6 +24,10 @@ extension DisclosureRules {
         guard dominanceK > 0, dominanceK <= 1 else { throw .invalidRules("dominance k must be in (0, 1], not \(dominanceK)") }
         guard pPercent >= 0, pPercent.isFinite else { throw .invalidRules("p must be at least 0, not \(pPercent)") }
         guard minPersonsForMean >= 0 else { throw .invalidRules("minimum persons for a mean must be at least 0") }
+        if let perturbation {
+            if let problem = perturbation.problem { throw .invalidRules(problem) }
+            guard roundingBase == 1 else { throw .invalidRules("the cell-key method does not round: rounding base must be 1, not \(roundingBase)") }
+        }
     }
 
     /// `count` rounded to the nearest multiple of `roundingBase`, halves up (base 5: 12 → 10, 13 → 15; base 10: 15 → 20).

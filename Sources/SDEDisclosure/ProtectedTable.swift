@@ -4,6 +4,8 @@ public enum CellStatus: String, Sendable, Hashable, CaseIterable {
     case released
     /// Released after rounding; see ``DisclosureControl`` for what is rounded.
     case rounded
+    /// Released with cell-key noise (at most the profile's maximum noise; see ``PerturbationTable``).
+    case perturbed
     /// Withheld; the cell's ``SuppressionRule`` says why.
     case suppressed
 }
@@ -59,6 +61,15 @@ public struct ProtectedCell: Sendable, Hashable {
     /// A cell released after rounding.
     public static func rounded(_ value: CellValue) -> ProtectedCell { ProtectedCell(value: value, status: .rounded, rule: nil) }
 
+    /// A cell released with cell-key noise.
+    public static func perturbed(_ value: CellValue) -> ProtectedCell { ProtectedCell(value: value, status: .perturbed, rule: nil) }
+
+    /// A cell released with `status` (released, rounded or perturbed).
+    static func protected(_ value: CellValue, _ status: CellStatus) -> ProtectedCell {
+        precondition(status != .suppressed, "a released cell has a value")
+        return ProtectedCell(value: value, status: status, rule: nil)
+    }
+
     /// A suppressed cell.
     public static func suppressed(_ rule: SuppressionRule) -> ProtectedCell { ProtectedCell(value: nil, status: .suppressed, rule: rule) }
 }
@@ -77,6 +88,8 @@ public struct DisclosureSummary: Sendable, Hashable {
     public let released: Int
     /// Cells released after rounding.
     public let rounded: Int
+    /// Cells released with cell-key noise.
+    public let perturbed: Int
     /// Suppressed cells by rule; rules that never fired are absent.
     public let suppressed: [SuppressionRule: Int]
 
@@ -87,16 +100,19 @@ public struct DisclosureSummary: Sendable, Hashable {
     init(rows: [ProtectedRow]) {
         var released = 0
         var rounded = 0
+        var perturbed = 0
         var suppressed: [SuppressionRule: Int] = [:]
         for cell in rows.lazy.flatMap(\.cells) {
             switch cell.status {
             case .released: released += 1
             case .rounded: rounded += 1
+            case .perturbed: perturbed += 1
             case .suppressed: suppressed[cell.rule!, default: 0] += 1
             }
         }
         self.released = released
         self.rounded = rounded
+        self.perturbed = perturbed
         self.suppressed = suppressed
     }
 }

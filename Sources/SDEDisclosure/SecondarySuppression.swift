@@ -2,8 +2,9 @@
 /// repairs until the audit passes.
 ///
 /// Heuristic (equations only, repeated until nothing changes, so every hierarchy level is handled): in a relation with
-/// exactly one suppressed cell, or whose suppressed children (under a released margin) add up to less than the width
-/// they need, suppress one more released cell of the relation: the smallest child that covers the deficit, else the
+/// exactly one suppressed cell (unless the released cells' own uncertainty, such as perturbation noise, already gives
+/// it the width it needs), or whose suppressed children (under a released margin) add up to less than the width they
+/// need, suppress one more released cell of the relation: the smallest child that covers the deficit, else the
 /// largest child, else the margin. Inequalities (person counts over non-partitioning dimensions) leave wide intervals
 /// in general and are left to the audit.
 ///
@@ -54,8 +55,9 @@ struct SecondarySuppression {
                         need = max(need, component.requiredWidth[child])
                     }
                     guard count > 0 else { continue }
-                    let deficit = suppressed[relation.parent] ? 0 : max(0, need - childSum)
-                    guard count == 1 || deficit > 0 else { continue }
+                    let slack = component.uncertainty(of: relation, suppressed)
+                    let deficit = suppressed[relation.parent] ? 0 : max(0, need - childSum - slack)
+                    guard (count == 1 && slack < need) || deficit > 0 else { continue }
                     let released = relation.children.filter { !suppressed[$0] }
                     let candidates = released.isEmpty && !suppressed[relation.parent] ? [relation.parent] : released
                     if let partner = Self.choose(from: candidates, values: component.values, deficit: deficit) {

@@ -6,7 +6,10 @@ import SDEPolicy
 
 /// The protected table in the one shape researchers' tools rely on (DESIGN section 9), as canonical JSON or CSV.
 ///
-/// A `null` dimension value is a total over that dimension; a suppressed cell has `"value": null` and its rule, never 0.
+/// A `null` dimension value is a total over that dimension; a suppressed cell has `"value": null`, never 0, and says
+/// nothing else about itself: every suppressed cell carries the same generic marker (`"status": "suppressed"`, as the
+/// ONS "c"), because naming the rule states a value (`threshold` says 1 to k-1 persons, `zero` says 0, `differencing`
+/// says an earlier release differs by 1 to k-1). The audit event keeps the rule of every cell for the IG team.
 /// The audit reference is attached after the release is committed: the event's `output_sha256` covers the document
 /// exactly as rendered here without its `audit` member (canonical JSON), so anyone can recompute it.
 public struct ProtectedTableDocument: Sendable {
@@ -75,7 +78,7 @@ public struct ProtectedTableDocument: Sendable {
     }
 
     /// CSV: one column per dimension (empty = total), then per measure a value column and a status column
-    /// (`released`, `rounded`, or `suppressed:<rule>`; a suppressed value is empty, never 0).
+    /// (`released`, `perturbed`, `rounded` or `suppressed`; a suppressed value is empty, never 0).
     public var csv: String {
         var header = table.dimensions.map(\.name)
         for measure in table.measures { header += [measure.name, measure.name + "_status"] }
@@ -84,19 +87,19 @@ public struct ProtectedTableDocument: Sendable {
             var fields = row.dimensions.map { $0 ?? "" }
             for cell in row.cells {
                 fields.append(cell.value.map(Self.text) ?? "")
-                fields.append(cell.rule.map { "suppressed:\($0.rawValue)" } ?? cell.status.rawValue)
+                fields.append(cell.status.rawValue)
             }
             lines.append(fields.map(Self.csvField).joined(separator: ","))
         }
         return lines.joined(separator: "\r\n") + "\r\n"
     }
 
-    /// A plain-text table for a terminal: totals shown as `(total)`, suppressed cells as `x:<rule>`, then the summary.
+    /// A plain-text table for a terminal: totals shown as `(total)`, suppressed cells as `x`, then the summary.
     public var text: String {
         var header = table.dimensions.map(\.name) + table.measures.map(\.name)
         var rows: [[String]] = table.rows.map { row in
             row.dimensions.map { $0 ?? "(total)" }
-                + row.cells.map { cell in cell.rule.map { "x:\($0.rawValue)" } ?? cell.value.map(Self.text) ?? "" }
+                + row.cells.map { cell in cell.value.map(Self.text) ?? "x" }
         }
         rows.insert(header, at: 0)
         header = []
@@ -109,31 +112,41 @@ public struct ProtectedTableDocument: Sendable {
             }.joined(separator: "  ")
         }
         lines.insert(String(repeating: "-", count: lines[0].count), at: 1)
-        let suppressed = table.summary.suppressed.sorted { $0.key < $1.key }.map { "\($0.key.rawValue) \($0.value)" }
+        let summary = table.summary
+        let method = table.rules.perturbation.map { "cell-key perturbation, at most ±\($0.maxNoise)" } ?? "rounding base \(table.rules.roundingBase)"
         lines.append("")
         lines.append(
-            "disclosure (\(profile): threshold \(table.rules.threshold), rounding base \(table.rules.roundingBase)): "
-                + "\(table.summary.released) released, \(table.summary.rounded) rounded, \(table.summary.suppressedTotal) suppressed"
-                + (suppressed.isEmpty ? "" : " (\(suppressed.joined(separator: ", ")))"))
+            "disclosure (\(profile): threshold \(table.rules.threshold), \(method)): \(summary.released) released, "
+                + "\(summary.perturbed) perturbed, \(summary.rounded) rounded, \(summary.suppressedTotal) suppressed (x)")
         return lines.joined(separator: "\n")
     }
 
     /// Cells released and suppressed by rule, as the audit event records them.
     public var cellCounts: AuditCellCounts {
         AuditCellCounts(
-            released: table.summary.released + table.summary.rounded,
+            released: table.summary.released + table.summary.perturbed + table.summary.rounded,
             suppressed: Dictionary(uniqueKeysWithValues: table.summary.suppressed.map { ($0.key.rawValue, $0.value) }))
     }
 
+    /// The profile and method, and the cells by status (suppressed cells as one count: by rule would label them).
     private var disclosure: JSONValue {
         let rules = table.rules
-        return .object([
-            "profile": .string(profile), "threshold": .int(Int64(rules.threshold)), "rounding_base": .int(Int64(rules.roundingBase)),
+        let summary = table.summary
+        var members: [String: JSONValue] = [
+            "profile": .string(profile), "threshold": .int(Int64(rules.threshold)),
             "cells": .object([
-                "released": .int(Int64(table.summary.released)), "rounded": .int(Int64(table.summary.rounded)),
-                "suppressed": .object(Dictionary(uniqueKeysWithValues: table.summary.suppressed.map { ($0.key.rawValue, .int(Int64($0.value))) })),
+                "released": .int(Int64(summary.released)), "perturbed": .int(Int64(summary.perturbed)),
+                "rounded": .int(Int64(summary.rounded)), "suppressed": .int(Int64(summary.suppressedTotal)),
             ]),
-        ])
+        ]
+        if let perturbation = rules.perturbation {
+            members["method"] = .string("cell_key")
+            members["max_noise"] = .int(Int64(perturbation.maxNoise))
+        } else {
+            members["method"] = .string("rounding")
+            members["rounding_base"] = .int(Int64(rules.roundingBase))
+        }
+        return .object(members)
     }
 
     private func row(_ row: ProtectedRow) -> JSONValue {
@@ -141,9 +154,7 @@ public struct ProtectedTableDocument: Sendable {
         for (dimension, value) in zip(table.dimensions, row.dimensions) { dimensions[dimension.name] = value.map(JSONValue.string) ?? .null }
         var cells: [String: JSONValue] = [:]
         for (measure, cell) in zip(table.measures, row.cells) {
-            var members: [String: JSONValue] = ["value": cell.value.map(Self.json) ?? .null, "status": .string(cell.status.rawValue)]
-            if let rule = cell.rule { members["rule"] = .string(rule.rawValue) }
-            cells[measure.name] = .object(members)
+            cells[measure.name] = .object(["value": cell.value.map(Self.json) ?? .null, "status": .string(cell.status.rawValue)])
         }
         return .object(["dimensions": .object(dimensions), "cells": .object(cells)])
     }

@@ -143,12 +143,13 @@ import Testing
         #expect(DisclosureRules(zerosDisclosive: false).primaryRule(for: .rate(numerator: 0, denominator: 40)) == nil)
     }
 
-    @Test func releasedMeansAndRatesAreExact() throws {
+    @Test func releasedMeansAndRatesComeFromRoundedParts() throws {
         let table = StatisticsTable(
             dimensions: [], measures: [TableMeasure(name: "mean_days", kind: .mean), TableMeasure(name: "at_home", kind: .rate)],
             rows: [StatisticsRow(dimensions: [], cells: [.mean(value: 12.25, persons: 10, records: 10), .rate(numerator: 30, denominator: 40)])])
         let protected = try DisclosureControl(rules: DisclosureRules()).protect(table)
-        #expect(protected.rows[0].cells == [.released(.real(12.25)), .released(.real(0.75))])
+        // Mean: the sum 122.5 to the unit (123) over the rounded count (10); rate: 30 / 40, both already multiples of 5.
+        #expect(protected.rows[0].cells == [.rounded(.real(12.3)), .rounded(.real(0.75))])
     }
 }
 

@@ -37,7 +37,8 @@ import Testing
         }
         #expect(policy.projects["P2026-006"]?.approvalStatus == .unsigned)
         let standard = try #require(policy.profiles["research-standard"]?.rules)
-        #expect(standard.threshold == 10 && standard.roundingBase == 5 && standard.dominanceN == 2)
+        #expect(standard.threshold == 10 && standard.roundingBase == 1 && standard.dominanceN == 2)
+        #expect(standard.perturbation == CellKeyPerturbation(maxNoise: 4, variance: 2.5, magnitudeShare: 0.10))
         #expect(standard.dominanceK == 0.90 && standard.pPercent == 0.10 && standard.minPersonsForMean == 10 && !standard.zerosDisclosive)
         let publication = try #require(policy.profiles["publication"]?.rules)
         #expect(publication.isAtLeastAsStrict(as: standard) && publication.zerosDisclosive)

@@ -129,6 +129,7 @@ struct Fixture: Sendable {
             profiles:
               - id: standard
                 description: Research outputs.
+                method: rounding
                 threshold: 10
                 rounding_base: 5
                 dominance_n: 2
@@ -138,6 +139,7 @@ struct Fixture: Sendable {
                 zeros_disclosive: false
               - id: publication
                 description: Publications.
+                method: rounding
                 threshold: 10
                 rounding_base: 5
                 dominance_n: 2

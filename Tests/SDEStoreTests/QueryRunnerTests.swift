@@ -38,7 +38,7 @@ import Testing
             #expect(released == document.json().canonicalBytes)
             #expect(event.outputDigest == AuditDigest.sha256(of: released))
             #expect(event.outcome == .allowed && event.action == .queryRun && event.actor == "r-amara-bello")
-            #expect(event.cells.released == document.table.summary.released + document.table.summary.rounded)
+            #expect(event.cells.released == document.table.summary.released + document.table.summary.perturbed + document.table.summary.rounded)
             let json = document.json(audit: event.head).canonicalString
             #expect(json.contains("\"audit\":{\"hash\":\"\(event.hash.hex)\",\"sequence\":\(event.sequence)}"))
             // What the HTTP API sends: the released bytes with the audit reference spliced in, never encoded again.

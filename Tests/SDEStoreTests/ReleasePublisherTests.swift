@@ -99,7 +99,7 @@ import Testing
         try await withPublisher { publisher, db, _ in
             let (stored, _) = try await publish(publisher)
             let json = String(decoding: stored.json, as: UTF8.self)
-            let releasedCells = json.components(separatedBy: #""status":"rounded""#).count - 1 + json.components(separatedBy: #""status":"released""#).count - 1
+            let releasedCells = ["rounded", "released", "perturbed"].map { json.components(separatedBy: #""status":""# + $0 + "\"").count - 1 }.reduce(0, +)
             let recorded = try await db.scalar(
                 """
                 SELECT count(*)::int FROM broker.released_cell

@@ -29,7 +29,7 @@ import Testing
     @Test func aRepeatOnUnchangedDataSkipsTheStatementAndNewDataIsSeenAtOnce() async throws {
         try await withCachedRunner { runner, db in
             let first = try await ReleaseLedgerTests.run(runner, to: "2024Q2")
-            #expect(try ReleaseLedgerTests.cells(first, Self.hartlepoolTotal)[0].value == .integer(30))
+            #expect(try ReleaseLedgerTests.isPerturbed(ReleaseLedgerTests.cells(first, Self.hartlepoolTotal)[0], around: 30))
             try await db.execute("REVOKE SELECT ON datasets.request_waits FROM sde_reader")
             let repeated = try await ReleaseLedgerTests.run(runner, to: "2024Q2")
             #expect(repeated.table == first.table)
@@ -39,7 +39,7 @@ import Testing
             #expect(refused?.code == "database_unavailable")
             try await db.execute("GRANT SELECT ON datasets.request_waits TO sde_reader")
             let after = try await ReleaseLedgerTests.run(runner, to: "2024Q2")
-            #expect(try ReleaseLedgerTests.cells(after, Self.hartlepoolTotal)[0].value == .integer(45))
+            #expect(try ReleaseLedgerTests.isPerturbed(ReleaseLedgerTests.cells(after, Self.hartlepoolTotal)[0], around: 45))
         }
     }
 
@@ -52,7 +52,7 @@ import Testing
             for change in ["", "UPDATE linked.person SET sex = sex WHERE false"] {
                 if !change.isEmpty { try await db.execute(PostgresQuery(unsafeSQL: change)) }
                 let run = try await ReleaseLedgerTests.run(runner, to: "2024Q2")
-                #expect(try ReleaseLedgerTests.cells(run, Self.hartlepoolTotal)[0].status == .rounded)
+                #expect(try ReleaseLedgerTests.cells(run, Self.hartlepoolTotal)[0].status == .perturbed)
             }
             try await db.execute(
                 """
