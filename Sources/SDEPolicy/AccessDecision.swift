@@ -79,6 +79,8 @@ public struct AuthorizedQuery: Sendable {
     public let profile: String
     /// The effective disclosure rules (project overrides applied).
     public let rules: DisclosureRules
+    /// The reference code lists (local authorities and their regions), for the table's catalogue rows.
+    public let reference: ReferenceCodes
 }
 
 /// A query's parameters after checking: typed, inside their domains, ready for the query compiler.
@@ -187,7 +189,8 @@ extension PolicySet {
                 projectQuery(project, queryID).flatMap { query, dataset in
                     ParameterCheck.check(raw, query: query, dataset: dataset, window: project.dataWindow, reference: reference).map {
                         let run = AuthorizedQuery(
-                            query: query, dataset: dataset, parameters: $0, profile: project.disclosure.profile, rules: project.disclosure.rules)
+                            query: query, dataset: dataset, parameters: $0, profile: project.disclosure.profile, rules: project.disclosure.rules,
+                            reference: reference)
                         return grant(project: project, run: run, query: query)
                     }
                 }
@@ -218,7 +221,8 @@ extension PolicySet {
             guard let release = releases[releaseID] else { return .failure(unknownRelease(releaseID)) }
             guard let query = queries[release.query], let dataset = datasets[query.dataset] else { return .failure(unknownQuery(release.query)) }
             guard query.approvalStatus.isApproved else { return .failure(queryNotApproved(query)) }
-            let run = AuthorizedQuery(query: query, dataset: dataset, parameters: release.parameters, profile: release.profile, rules: release.rules)
+            let run = AuthorizedQuery(
+                query: query, dataset: dataset, parameters: release.parameters, profile: release.profile, rules: release.rules, reference: reference)
             return .success(grant(release: release, run: run, query: query))
         case .operate(let operation):
             guard user.has(.operator) else {

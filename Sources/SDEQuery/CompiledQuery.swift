@@ -49,6 +49,9 @@ public struct CompiledQuery: Sendable, Hashable {
     /// The cells the statement returns, as `GROUPING SETS`: every combination of levels of the dimension hierarchies
     /// (a child level always with its parent), finest first; the empty set is the grand total.
     public let groupingSets: [[String]]
+    /// Every row the table has whatever the data (``CompleteRows``); set when compiled for an authorised run, so that
+    /// ``table(_:)`` adds the zero rows the statement does not return.
+    public var completeRows: CompleteRows?
 
     /// Reads one result row (values decoded per ``columns``) into the disclosure engine's row.
     public func statisticsRow(_ values: [ResultValue]) throws(QueryError) -> StatisticsRow {
@@ -92,10 +95,15 @@ public struct CompiledQuery: Sendable, Hashable {
         return StatisticsRow(dimensions: dimensionValues, cells: cells)
     }
 
-    /// The disclosure engine's input: this query's dimensions and measures with `rows`.
+    /// The disclosure engine's input: this query's dimensions and measures with `rows`, completed with a zero row for
+    /// every catalogue row the statement did not return (when ``completeRows`` is set).
     public func table(_ rows: [StatisticsRow]) -> StatisticsTable {
-        StatisticsTable(dimensions: dimensions, measures: measures, rows: rows)
+        let table = StatisticsTable(dimensions: dimensions, measures: measures, rows: rows)
+        return completeRows?.complete(table) ?? table
     }
+
+    /// The number of rows the table will have at least: its catalogue rows, when known.
+    public var minimumRows: Int { completeRows?.rows.count ?? 0 }
 }
 
 /// Reads a result row's measure columns in order, checking each against the layout.

@@ -27,7 +27,12 @@ public enum QueryCompiler {
     /// Compiles an authorised run: its query, dataset, checked parameters, and the effective disclosure rules (which
     /// decide how many largest contributions a sum returns: `max(2, dominanceN)`).
     public static func compile(_ run: AuthorizedQuery) throws(QueryError) -> CompiledQuery {
-        try compile(run.query, dataset: run.dataset, period: run.parameters.period, parameterFilters: run.parameters.filters, rules: run.rules)
+        var compiled = try compile(
+            run.query, dataset: run.dataset, period: run.parameters.period, parameterFilters: run.parameters.filters, rules: run.rules)
+        compiled.completeRows = try CompleteRows(
+            dimensions: compiled.dimensions, groupingSets: compiled.groupingSets, dataset: run.dataset, period: run.parameters.period,
+            filters: run.query.filters + run.parameters.filters, reference: run.reference)
+        return compiled
     }
 
     /// Compiles `query` over `dataset` for the quarters in `period`, with the query's fixed filters and

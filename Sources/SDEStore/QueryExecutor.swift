@@ -40,7 +40,9 @@ public struct QueryExecutor: Sendable {
     /// Runs `query` as ``run(_:on:)`` does, and also returns the data version (`broker.data_version`) read in the same
     /// transaction just before the statement: the statistics reflect that version's data, or newer.
     public func versionedRun(_ query: CompiledQuery, on db: Database) async throws(StoreError) -> VersionedStatistics {
-        try await inReaderTransaction(query, on: db) { what, version in
+        // A complete table has every catalogue row: refuse one over the cap before running anything.
+        guard query.minimumRows * max(1, query.measures.count) <= maxCells else { throw tooManyCells(query) }
+        return try await inReaderTransaction(query, on: db) { what, version in
             VersionedStatistics(statistics: query.table(try await fetch(query, db, what)), dataVersion: version)
         }
     }
@@ -121,11 +123,7 @@ public struct QueryExecutor: Sendable {
         do {
             let sequence = try await db.connection.query(PostgresQuery(unsafeSQL: query.sql, binds: query.bindings), logger: db.logger)
             for try await row in sequence {
-                guard (rows.count + 1) * cellsPerRow <= maxCells else {
-                    throw StoreError.tooManyCells(
-                        "\(what) returns more than \(maxCells) cells (the limit); narrow it with its parameters or ask an operator to raise the limit"
-                    )
-                }
+                guard (rows.count + 1) * cellsPerRow <= maxCells else { throw tooManyCells(query) }
                 rows.append(try query.statisticsRow(Self.values(of: row, query.columns)))
             }
         } catch let error as StoreError {
@@ -141,6 +139,12 @@ public struct QueryExecutor: Sendable {
             throw db.failure(error, what)
         }
         return rows
+    }
+
+    /// The refusal of a table over the cell cap.
+    private func tooManyCells(_ query: CompiledQuery) -> StoreError {
+        .tooManyCells(
+            "vetted query \(query.queryID) returns more than \(maxCells) cells (the limit); narrow it with its parameters or ask an operator to raise the limit")
     }
 
     /// Decodes one row per the compiled column types; a column of another type is a layout mismatch.
