@@ -15,19 +15,20 @@ import Testing
     /// Hartlepool and Middlesbrough, both in the North East (E12000001).
     static let hartlepool = "E06000001", middlesbrough = "E06000002", northEast = "E12000001"
 
-    /// Adds `count` new persons living in `la`, each with one request for support on `day`.
-    static func requests(_ db: Database, la: String, day: String, count: Int) async throws {
+    /// Adds `count` new persons living in `la`, each with one request for support on `day` (`tag` tells apart the persons
+    /// of two calls with the same local authority and day).
+    static func requests(_ db: Database, la: String, day: String, count: Int, tag: String = "") async throws {
         guard count > 0 else { return }
-        let tag = "\(la)-\(day)-"
+        let prefix = "\(la)-\(day)-\(tag)"
         try await db.execute(
             """
             INSERT INTO linked.person (person_id, birth_year, sex, la_code)
-            SELECT sha256(convert_to(\(tag) || g::text, 'UTF8')), 1950, 'F', \(la) FROM generate_series(1, \(count)) g
+            SELECT sha256(convert_to(\(prefix) || g::text, 'UTF8')), 1950, 'F', \(la) FROM generate_series(1, \(count)) g
             """)
         try await db.execute(
             """
             INSERT INTO linked.care_event (person_id, la_code, event_ref, event_type, event_start, outcome, support_reason)
-            SELECT sha256(convert_to(\(tag) || g::text, 'UTF8')), \(la), \(tag) || g::text, 'request', \(day)::date, 'signposted', 'physical_support'
+            SELECT sha256(convert_to(\(prefix) || g::text, 'UTF8')), \(la), \(prefix) || g::text, 'request', \(day)::date, 'signposted', 'physical_support'
             FROM generate_series(1, \(count)) g
             """)
     }
