@@ -49,6 +49,8 @@ public struct CompiledQuery: Sendable, Hashable {
     /// The cells the statement returns, as `GROUPING SETS`: every combination of levels of the dimension hierarchies
     /// (a child level always with its parent), finest first; the empty set is the grand total.
     public let groupingSets: [[String]]
+    /// What each cell counts, for the differencing guard: the dataset, window, filters and measure conditions.
+    public let population: PopulationFrame
 
     /// Reads one result row (values decoded per ``columns``) into the disclosure engine's row.
     public func statisticsRow(_ values: [ResultValue]) throws(QueryError) -> StatisticsRow {
