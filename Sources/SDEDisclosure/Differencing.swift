@@ -81,22 +81,25 @@ extension DisclosureControl {
         let ours = input.counted(table, where: { ruleOf[$0.measure][$0.row] == nil })
         var result: Set<CellPosition> = []
         // Across answers: an earlier population containing one of ours, or nested in it.
+        var containerSets = ContainerTermSets()
         let earlier = PopulationIndex(Array(input.earlier))
         let oursIndex = PopulationIndex(ours.map(\.counted))
         for (position, cell) in ours where !result.contains(position) {
-            for container in earlier.containers(of: cell.population) where unsafe.contains(abs(container.persons - cell.persons)) {
+            for i in earlier.containerIndices(of: cell.population, &containerSets)
+            where unsafe.contains(abs(earlier.populations[i].persons - cell.persons)) {
                 result.insert(position)
                 break
             }
         }
         for before in input.earlier {
-            for i in oursIndex.containerIndices(of: before.population) where unsafe.contains(abs(ours[i].counted.persons - before.persons)) {
+            for i in oursIndex.containerIndices(of: before.population, &containerSets) where unsafe.contains(abs(ours[i].counted.persons - before.persons)) {
                 result.insert(ours[i].position)
             }
         }
         // Within this answer: a cell and a margin containing it, both still released; the finer cell goes.
         for (i, (position, cell)) in ours.enumerated() where !result.contains(position) {
-            for j in oursIndex.containerIndices(of: cell.population) where j != i && ours[j].position != position && !result.contains(ours[j].position) {
+            for j in oursIndex.containerIndices(of: cell.population, &containerSets)
+            where j != i && ours[j].position != position && !result.contains(ours[j].position) {
                 if unsafe.contains(abs(ours[j].counted.persons - cell.persons)) {
                     result.insert(position)
                     break
@@ -120,10 +123,20 @@ struct PopulationIndex {
     }
 
     /// Indices of the populations that contain `population` (equal ones included).
-    func containerIndices(of population: Population) -> [Int] {
-        population.containerTermSets.flatMap { byTerms[$0] ?? [] }.filter { population.isNested(in: populations[$0].population) }
+    func containerIndices(of population: Population, _ sets: inout ContainerTermSets) -> [Int] {
+        sets.of(population).flatMap { byTerms[$0] ?? [] }.filter { population.isNested(in: populations[$0].population) }
     }
+}
 
-    /// The populations that contain `population` (equal ones included).
-    func containers(of population: Population) -> [CountedPopulation] { containerIndices(of: population).map { populations[$0] } }
+/// ``Population/containerTermSets`` computed once per term set (the cells of one table share a few).
+struct ContainerTermSets {
+    private var known: [[String]: [[String]]] = [:]
+
+    mutating func of(_ population: Population) -> [[String]] {
+        let terms = population.terms
+        if let sets = known[terms] { return sets }
+        let sets = population.containerTermSets
+        known[terms] = sets
+        return sets
+    }
 }

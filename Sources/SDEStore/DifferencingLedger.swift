@@ -220,8 +220,12 @@ struct Probes {
         for counted in populations {
             let population = counted.population, low = max(0, counted.persons - reach), high = counted.persons + reach
             let terms = population.terms
+            // A value's term implies its column's, which every population with that column has: the GIN probe is
+            // far cheaper without such frequent terms, and the guard decides nesting exactly anyway.
+            let values = terms.filter { $0.contains("=") }
+            let probe = values.isEmpty ? terms : values
             for bucket in (low / DifferencingLedger.bucketWidth)...(high / DifferencingLedger.bucketWidth) {
-                let key = (terms + ["\(population.dataset)|#\(bucket)"]).joined(separator: DifferencingLedger.separator)
+                let key = (probe + ["\(population.dataset)|#\(bucket)"]).joined(separator: DifferencingLedger.separator)
                 // Nested populations lie within this window.
                 Self.widen(&nested[key], low, high, population.window.lowerBound, population.window.upperBound, nestedIn: true)
             }

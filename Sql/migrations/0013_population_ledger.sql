@@ -36,8 +36,9 @@ CREATE TABLE broker.released_population (
 CREATE UNIQUE INDEX released_population_once ON broker.released_population (dataset, window_from, window_to, predicates, persons);
 -- Populations containing a cell: one probe per possible term set of a container, with the count's range.
 CREATE INDEX released_population_by_terms ON broker.released_population (dataset, terms, persons);
--- Populations nested in a cell: all of the cell's terms and the count's bucket.
-CREATE INDEX released_population_search ON broker.released_population USING gin (search_terms);
+-- Populations nested in a cell: the cell's value terms and the count's bucket. Without the pending list (fastupdate),
+-- which every probe would scan whole until the next vacuum: a run inserts a few thousand rows, and reads on every request.
+CREATE INDEX released_population_search ON broker.released_population USING gin (search_terms) WITH (fastupdate = off);
 
 CREATE TRIGGER released_population_no_update_or_delete BEFORE UPDATE OR DELETE ON broker.released_population
     FOR EACH ROW EXECUTE FUNCTION broker.refuse_append_only_change();
