@@ -3,7 +3,7 @@
 ///
 /// ```swift
 /// let control = DisclosureControl(rules: DisclosureRules())
-/// let protected = try control.protect(table, priorCells: ledgerCells)
+/// let protected = try control.protect(table, differencing: DifferencingInput(cells: populations, earlier: ledgerPopulations))
 /// protected.rows[0].cells[0]   // e.g. .perturbed(.integer(47)) or .suppressed(.threshold)
 /// protected.summary            // released, perturbed, rounded, suppressed by rule
 /// ```
@@ -29,14 +29,14 @@ public struct DisclosureControl: Sendable {
     }
 
     /// Protects `table`: every cell gets a status, sensitive cells and enough partners are suppressed, and the
-    /// suppression pattern passes the attacker audit. `priorCells` are the ledger's earlier releases of the same vetted
-    /// query over nested date windows (see ``differencingSuppressions(_:priorCells:)``).
-    public func protect(_ table: StatisticsTable, priorCells: [PriorCell] = []) throws(DisclosureError) -> ProtectedTable {
+    /// suppression pattern passes the attacker audit. `differencing` holds the cells' populations and the ledger's
+    /// populations released earlier (see ``differencingSuppressions(_:_:)``); without it no cell is compared.
+    public func protect(_ table: StatisticsTable, differencing: DifferencingInput? = nil) throws(DisclosureError) -> ProtectedTable {
         try rules.validate()
         let structure = try TableStructure(validating: table, rules: rules)
         let values = ReleasedValues(rules: rules)
         var ruleOf = primaryRules(table)
-        for position in differencingSuppressions(table, structure, priorCells) where ruleOf[position.measure][position.row] == nil {
+        for position in try differencingSuppressions(table, differencing, ruleOf) where ruleOf[position.measure][position.row] == nil {
             ruleOf[position.measure][position.row] = .differencing
         }
         var audited: [AuditedCell] = []

@@ -49,6 +49,8 @@ public struct CompiledQuery: Sendable, Hashable {
     /// The cells the statement returns, as `GROUPING SETS`: every combination of levels of the dimension hierarchies
     /// (a child level always with its parent), finest first; the empty set is the grand total.
     public let groupingSets: [[String]]
+    /// What each cell counts, for the differencing guard: the dataset, window, filters and measure conditions.
+    public let population: PopulationFrame
     /// Every row the table has whatever the data (``CompleteRows``); set when compiled for an authorised run, so that
     /// ``table(_:)`` adds the zero rows the statement does not return.
     public var completeRows: CompleteRows?

@@ -67,7 +67,8 @@ public enum QueryCompiler {
         return CompiledQuery(
             queryID: query.id, sql: statement.sql, binds: binder.binds, columns: statement.columns, dimensions: dimensions,
             measures: measures.map { TableMeasure(name: $0.name.name, kind: $0.tableKind, value: $0.valueColumn) },
-            groupingSets: sets.map { $0.map { dimensions[$0].name } })
+            groupingSets: sets.map { $0.map { dimensions[$0].name } },
+            population: PopulationFrame(query, dataset: dataset, period: period, parameterFilters: parameterFilters))
     }
 
     /// The view as `"schema"."name"`, each part checked.

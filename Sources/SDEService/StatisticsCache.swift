@@ -4,20 +4,22 @@ public import SDEStore
 import Synchronization
 
 /// Vetted-query statistics kept in memory by `sde-broker serve`, so that a query repeated on unchanged data skips its
-/// statement, and, when the release ledger around it is unchanged too, the ledger read and the disclosure control.
+/// statement, and, when the differencing ledger around it is unchanged too, the ledger read and the disclosure control.
 ///
 /// An entry is keyed by the compiled query (SQL and binds: the dataset, window and filters) and holds the true
 /// statistics with the data version (`broker.data_version`) they were computed at. It is used only after the same
 /// request read that version as still current; every change to the linked data, and every migration, moves the
 /// version on in its own transaction, so a cached table is the table the statement would return now. The entry also
-/// keeps the earlier cells the ledger held for it, with the query's ledger version (`broker.ledger_version`, moved on
-/// by every cell recorded for the query) read in the same snapshot: while both versions are unchanged, so are those
-/// cells. The last protection is kept with the rules and earlier cells it was computed from: disclosure control is a
-/// pure function of the three, so the same inputs give the same protected table. Access checks, the version read and
-/// the audit event still happen on every request; nothing here is shared with a caller who was not allowed the query.
+/// keeps the earlier populations the ledger held around its cells, with the dataset's ledger version
+/// (`broker.ledger_version`, moved on by every population recorded for the dataset) read in the same snapshot: while
+/// both versions are unchanged, so are those populations. The last protection is kept with the rules and earlier
+/// populations it was computed from: disclosure control is a pure function of these, the statistics and the cells'
+/// populations (which the compiled query and the reference codes fix), so the same inputs give the same protected
+/// table. Access checks, the version read and the audit event still happen on every request; nothing here is shared
+/// with a caller who was not allowed the query.
 ///
 /// Entries are bounded by ``capacity`` cells in all (statistics and protected cells, rows × measures, and earlier
-/// cells); the least recently used go first.
+/// populations); the least recently used go first.
 public final class StatisticsCache: Sendable {
     /// The most cells kept over all entries.
     public let capacity: Int
@@ -31,8 +33,8 @@ public final class StatisticsCache: Sendable {
         self.onLookup = onLookup
     }
 
-    /// The statistics of `query`, if kept, and the earlier cells read for them, if any.
-    public func statistics(of query: CompiledQuery) -> (statistics: VersionedStatistics, prior: PriorCells?)? {
+    /// The statistics of `query`, if kept, and the earlier populations read for them, if any.
+    public func statistics(of query: CompiledQuery) -> (statistics: VersionedStatistics, prior: EarlierPopulations?)? {
         state.withLock { state in
             guard var entry = state.entries[query] else { return nil }
             state.clock += 1
@@ -42,9 +44,9 @@ public final class StatisticsCache: Sendable {
         }
     }
 
-    /// Keeps `prior`, the ledger's earlier cells for `query`'s rows, if they were read at the data version of the
+    /// Keeps `prior`, the ledger's earlier populations around `query`'s cells, if they were read at the data version of the
     /// statistics kept for it (and fit).
-    public func storePriorCells(_ prior: PriorCells, of query: CompiledQuery) {
+    public func storeEarlierPopulations(_ prior: EarlierPopulations, of query: CompiledQuery) {
         state.withLock { state in
             guard var entry = state.entries[query], entry.statistics.dataVersion == prior.versions.data else { return }
             entry.prior = prior
@@ -64,7 +66,7 @@ public final class StatisticsCache: Sendable {
     /// The protection of `query`'s statistics at `version` under `rules` against `prior`: the one kept if it was made
     /// from exactly these, else what `protect` makes, which is then kept (while those statistics are).
     public func protectedTable(
-        of query: CompiledQuery, at version: Int64, rules: DisclosureRules, prior: Set<PriorCell>, protect: () throws -> ProtectedTable
+        of query: CompiledQuery, at version: Int64, rules: DisclosureRules, prior: Set<CountedPopulation>, protect: () throws -> ProtectedTable
     ) rethrows -> ProtectedTable {
         let kept = state.withLock { state -> ProtectedTable? in
             guard let entry = state.entries[query], entry.statistics.dataVersion == version, let protection = entry.protection,
@@ -109,19 +111,19 @@ public final class StatisticsCache: Sendable {
     private struct Entry {
         let statistics: VersionedStatistics
         var lastUse: UInt64
-        var prior: PriorCells? = nil
+        var prior: EarlierPopulations? = nil
         var protection: Protection? = nil
 
-        /// What the entry holds, in cells: the statistics, the protected table and the earlier cells.
+        /// What the entry holds, in cells: the statistics, the protected table and the earlier populations.
         var cells: Int {
             let table = statistics.statistics.rows.count * max(1, statistics.statistics.measures.count)
-            return table + (protection == nil ? 0 : table) + (prior?.cells.count ?? 0)
+            return table + (protection == nil ? 0 : table) + (prior?.populations.count ?? 0)
         }
     }
 
     private struct Protection {
         let rules: DisclosureRules
-        let prior: Set<PriorCell>
+        let prior: Set<CountedPopulation>
         let table: ProtectedTable
     }
 }

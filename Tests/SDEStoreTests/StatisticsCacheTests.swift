@@ -15,53 +15,54 @@ import Testing
             let runner = QueryRunner(
                 policy: try QueryExecutionTests.policy(), connections: .direct(config, logger: TestPostgres.logger), trail: trail,
                 cache: StatisticsCache(capacity: 10_000), logger: TestPostgres.logger)
-            for la in [ReleaseLedgerTests.hartlepool, ReleaseLedgerTests.middlesbrough] {
-                try await ReleaseLedgerTests.requests(db, la: la, day: "2024-05-15", count: 30)
+            for la in [DifferencingLedgerTests.hartlepool, DifferencingLedgerTests.middlesbrough] {
+                try await DifferencingLedgerTests.requests(db, la: la, day: "2024-05-15", count: 30)
             }
             try await body(runner, db)
         }
     }
 
-    static let hartlepoolTotal: [String?] = [ReleaseLedgerTests.northEast, ReleaseLedgerTests.hartlepool, nil]
+    static let hartlepoolTotal: [String?] = [DifferencingLedgerTests.northEast, DifferencingLedgerTests.hartlepool, nil]
 
     /// The second run does not touch the view (the reader role has lost it meanwhile, and the run still succeeds with
     /// the same table); new data is seen at once, and then the statement runs again (and fails without the grant).
     @Test func aRepeatOnUnchangedDataSkipsTheStatementAndNewDataIsSeenAtOnce() async throws {
         try await withCachedRunner { runner, db in
-            let first = try await ReleaseLedgerTests.run(runner, to: "2024Q2")
-            #expect(try ReleaseLedgerTests.isPerturbed(ReleaseLedgerTests.cells(first, Self.hartlepoolTotal)[0], around: 30))
+            let first = try await DifferencingLedgerTests.run(runner, to: "2024Q2")
+            #expect(try DifferencingLedgerTests.isPerturbed(DifferencingLedgerTests.cells(first, Self.hartlepoolTotal)[0], around: 30))
             try await db.execute("REVOKE SELECT ON datasets.request_waits FROM sde_reader")
-            let repeated = try await ReleaseLedgerTests.run(runner, to: "2024Q2")
+            let repeated = try await DifferencingLedgerTests.run(runner, to: "2024Q2")
             #expect(repeated.table == first.table)
             // A change to the linked data moves the data version on: the cached table is not used.
-            try await ReleaseLedgerTests.requests(db, la: ReleaseLedgerTests.hartlepool, day: "2024-05-16", count: 15)
-            let refused = await #expect(throws: QueryRunner.Failure.self) { try await ReleaseLedgerTests.run(runner, to: "2024Q2") }
+            try await DifferencingLedgerTests.requests(db, la: DifferencingLedgerTests.hartlepool, day: "2024-05-16", count: 15)
+            let refused = await #expect(throws: QueryRunner.Failure.self) { try await DifferencingLedgerTests.run(runner, to: "2024Q2") }
             #expect(refused?.code == "database_unavailable")
             try await db.execute("GRANT SELECT ON datasets.request_waits TO sde_reader")
-            let after = try await ReleaseLedgerTests.run(runner, to: "2024Q2")
-            #expect(try ReleaseLedgerTests.isPerturbed(ReleaseLedgerTests.cells(after, Self.hartlepoolTotal)[0], around: 45))
+            let after = try await DifferencingLedgerTests.run(runner, to: "2024Q2")
+            #expect(try DifferencingLedgerTests.isPerturbed(DifferencingLedgerTests.cells(after, Self.hartlepoolTotal)[0], around: 45))
         }
     }
 
-    /// A cell recorded for the query after its earlier cells were cached (here by hand: a nested window whose Hartlepool
-    /// total is 3 persons fewer) is seen by the next repeat, which withholds the total for differencing.
+    /// A population recorded for the dataset after the earlier populations were cached (here by hand, as if by another
+    /// vetted query: Hartlepool over a nested window, 3 persons fewer) is seen by the next repeat, which withholds the total for differencing.
     @Test func aCellRecordedMeanwhileIsSeenByTheNextRepeat() async throws {
         try await withCachedRunner { runner, db in
             // The first run records its cells. A statement that changes no row still moves the data version on, so the
             // second computes the same table again and caches the earlier cells, the first run's included.
             for change in ["", "UPDATE linked.person SET sex = sex WHERE false"] {
                 if !change.isEmpty { try await db.execute(PostgresQuery(unsafeSQL: change)) }
-                let run = try await ReleaseLedgerTests.run(runner, to: "2024Q2")
-                #expect(try ReleaseLedgerTests.cells(run, Self.hartlepoolTotal)[0].status == .perturbed)
+                let run = try await DifferencingLedgerTests.run(runner, to: "2024Q2")
+                #expect(try DifferencingLedgerTests.cells(run, Self.hartlepoolTotal)[0].status == .perturbed)
             }
             try await db.execute(
                 """
-                INSERT INTO broker.released_cell (query_id, window_from, window_to, parameters, dimensions, measure, persons, source, source_id)
-                VALUES ('requests-by-la-quarter', '2024-04-01', '2024-05-31', '{}', \(ReleaseLedgerTests.json(Self.hartlepoolTotal))::jsonb,
-                        'persons', 27, 'project', 'P2025-002')
+                INSERT INTO broker.released_population (dataset, window_from, window_to, predicates, terms, persons, query_id, source, source_id)
+                VALUES ('request_waits', '2024-04-01', '2024-05-31', \(DifferencingLedgerTests.hartlepoolPredicates)::jsonb,
+                        ARRAY['request_waits|la_code', 'request_waits|la_code=E06000001', 'request_waits|region_code',
+                              'request_waits|region_code=E12000001'], 27, 'waits-by-la-quarter', 'project', 'P2025-002')
                 """)
-            let repeated = try await ReleaseLedgerTests.run(runner, to: "2024Q2")
-            #expect(try ReleaseLedgerTests.cells(repeated, Self.hartlepoolTotal)[0].rule == .differencing)
+            let repeated = try await DifferencingLedgerTests.run(runner, to: "2024Q2")
+            #expect(try DifferencingLedgerTests.cells(repeated, Self.hartlepoolTotal)[0].rule == .differencing)
         }
     }
 
@@ -120,20 +121,21 @@ import Testing
         #expect(cache.statistics(of: try query(5)) == nil, "bigger than the whole cache")
 
         // Earlier cells are kept only with the statistics' data version.
-        var prior = PriorCells()
+        var prior = EarlierPopulations()
         prior.versions = ChangeVersions(data: 2, ledger: 7)
-        cache.storePriorCells(prior, of: try query(1))
+        cache.storeEarlierPopulations(prior, of: try query(1))
         #expect(cache.statistics(of: try query(1))?.prior == nil)
         prior.versions = ChangeVersions(data: 1, ledger: 7)
-        cache.storePriorCells(prior, of: try query(1))
+        cache.storeEarlierPopulations(prior, of: try query(1))
         #expect(cache.statistics(of: try query(1))?.prior == prior)
 
         let rules = DisclosureRules(threshold: 10, roundingBase: 5)
         let table = try DisclosureControl(rules: rules).protect(statistics(30).statistics)
-        let cells: Set<PriorCell> = [PriorCell(dimensions: ["2024Q2"], measure: "persons", persons: 1)]
+        let window = CivilDate(year: 2024, month: 4, day: 1)!...CivilDate(year: 2024, month: 6, day: 30)!
+        let cells: Set<CountedPopulation> = [CountedPopulation(Population(dataset: "care_events", window: window, predicates: []), persons: 1)]
         /// Whether the protection of query 1 at `version` under `rules` against `prior` was the kept one (else it is
         /// made, and kept while the statistics at `version` are).
-        func reused(_ version: Int64, _ rules: DisclosureRules, _ prior: Set<PriorCell>) throws -> Bool {
+        func reused(_ version: Int64, _ rules: DisclosureRules, _ prior: Set<CountedPopulation>) throws -> Bool {
             var made = false
             let protected = try cache.protectedTable(of: try query(1), at: version, rules: rules, prior: prior) {
                 made = true

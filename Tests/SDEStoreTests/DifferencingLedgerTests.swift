@@ -10,24 +10,25 @@ import Testing
 
 /// The differencing guard end to end: runs and releases of `requests-by-la-quarter` over nested windows, on data built
 /// person by person so that each cell's true count, and each difference between windows, is known exactly.
-@Suite struct ReleaseLedgerTests {
+@Suite struct DifferencingLedgerTests {
     static let today = QueryRunnerTests.today
     /// Hartlepool and Middlesbrough, both in the North East (E12000001).
     static let hartlepool = "E06000001", middlesbrough = "E06000002", northEast = "E12000001"
 
-    /// Adds `count` new persons living in `la`, each with one request for support on `day`.
-    static func requests(_ db: Database, la: String, day: String, count: Int) async throws {
+    /// Adds `count` new persons living in `la`, each with one request for support on `day` (`tag` tells apart the persons
+    /// of two calls with the same local authority and day).
+    static func requests(_ db: Database, la: String, day: String, count: Int, tag: String = "") async throws {
         guard count > 0 else { return }
-        let tag = "\(la)-\(day)-"
+        let prefix = "\(la)-\(day)-\(tag)"
         try await db.execute(
             """
             INSERT INTO linked.person (person_id, birth_year, sex, la_code)
-            SELECT sha256(convert_to(\(tag) || g::text, 'UTF8')), 1950, 'F', \(la) FROM generate_series(1, \(count)) g
+            SELECT sha256(convert_to(\(prefix) || g::text, 'UTF8')), 1950, 'F', \(la) FROM generate_series(1, \(count)) g
             """)
         try await db.execute(
             """
             INSERT INTO linked.care_event (person_id, la_code, event_ref, event_type, event_start, outcome, support_reason)
-            SELECT sha256(convert_to(\(tag) || g::text, 'UTF8')), \(la), \(tag) || g::text, 'request', \(day)::date, 'signposted', 'physical_support'
+            SELECT sha256(convert_to(\(prefix) || g::text, 'UTF8')), \(la), \(prefix) || g::text, 'request', \(day)::date, 'signposted', 'physical_support'
             FROM generate_series(1, \(count)) g
             """)
     }
@@ -80,8 +81,9 @@ import Testing
             // The ledger holds its true count, not the rounded one.
             let recorded = try await db.scalar(
                 """
-                SELECT persons::int FROM broker.released_cell
-                WHERE dimensions = \(ReleaseLedgerTests.json(total))::jsonb AND measure = 'persons' AND source = 'project' AND source_id = 'P2025-002'
+                SELECT persons::int FROM broker.released_population
+                WHERE predicates = \(Self.hartlepoolPredicates)::jsonb AND window_from = '2024-04-01' AND window_to = '2024-12-31'
+                  AND source = 'project' AND source_id = 'P2025-002'
                 """)
             #expect(recorded == 60 + difference)
 
@@ -119,9 +121,9 @@ import Testing
             let total: [String?] = [Self.northEast, Self.hartlepool, nil]
             let fromRelease = try await db.scalar(
                 """
-                SELECT persons::int FROM broker.released_cell
-                WHERE dimensions = \(ReleaseLedgerTests.json(total))::jsonb AND measure = 'persons' AND source = 'release'
-                  AND source_id = 'cqc-requests-by-la-2024-25'
+                SELECT persons::int FROM broker.released_population
+                WHERE predicates = \(Self.hartlepoolPredicates)::jsonb AND window_from = '2024-04-01' AND window_to = '2025-03-31'
+                  AND source = 'release' AND source_id = 'cqc-requests-by-la-2024-25' AND query_id = 'requests-by-la-quarter'
                 """)
             #expect(fromRelease == 95, "the release published Hartlepool's total over the year")
 
@@ -160,17 +162,17 @@ import Testing
     @Test func aLedgerWriteFailureReleasesNothing() async throws {
         try await withService { runner, _, db, fixture in
             for la in [Self.hartlepool, Self.middlesbrough] { try await Self.requests(db, la: la, day: "2024-05-15", count: 30) }
-            try await db.execute("REVOKE INSERT ON broker.released_cell FROM sde_broker")
+            try await db.execute("REVOKE INSERT ON broker.released_population FROM sde_broker")
             let failure = await #expect(throws: QueryRunner.Failure.self) { try await Self.run(runner, to: "2024Q2") }
             #expect(failure?.code == "database_unavailable")
             #expect(failure?.event.outcome == .error && failure?.event.outputDigest == nil && failure?.event.cells.released == 0)
-            #expect(try await db.scalar("SELECT count(*)::int FROM broker.released_cell") == 0)
+            #expect(try await db.scalar("SELECT count(*)::int FROM broker.released_population") == 0)
             // The only event is the error: no allowed query.run was ever recorded.
             #expect(failure?.event.sequence == 1)
             // With the privilege back, the same run is released and recorded.
-            try await db.execute("GRANT INSERT ON broker.released_cell TO sde_broker")
+            try await db.execute("GRANT INSERT ON broker.released_population TO sde_broker")
             _ = try await Self.run(runner, to: "2024Q2")
-            #expect(try await db.scalar("SELECT count(*)::int FROM broker.released_cell") > 0)
+            #expect(try await db.scalar("SELECT count(*)::int FROM broker.released_population") > 0)
             #expect(try await fixture.verify(db).isIntact)
         }
     }
@@ -180,12 +182,12 @@ import Testing
             for la in [Self.hartlepool, Self.middlesbrough] { try await Self.requests(db, la: la, day: "2024-05-15", count: 30) }
             _ = try await Self.run(runner, to: "2024Q2")
             await expectAppendOnly(
-                db, ["UPDATE broker.released_cell SET persons = 0", "DELETE FROM broker.released_cell", "TRUNCATE broker.released_cell"])
+                db, ["UPDATE broker.released_population SET persons = 0", "DELETE FROM broker.released_population", "TRUNCATE broker.released_population"])
             // The read-only role that vetted queries run as cannot read the ledger at all.
             let byReader = await #expect(throws: StoreError.self) {
                 try await db.transaction("as reader") {
                     try await db.execute("SET LOCAL ROLE sde_reader")
-                    try await db.execute("SELECT count(*) FROM broker.released_cell")
+                    try await db.execute("SELECT count(*) FROM broker.released_population")
                 }
             }
             #expect(byReader?.message.contains("42501") == true)
@@ -197,14 +199,14 @@ import Testing
         try await withService { runner, _, db, _ in
             for la in [Self.hartlepool, Self.middlesbrough] { try await Self.requests(db, la: la, day: "2024-05-15", count: 30) }
             _ = try await Self.run(runner, to: "2024Q2")
-            let once = try await db.scalar("SELECT count(*)::int FROM broker.released_cell")
+            let once = try await db.scalar("SELECT count(*)::int FROM broker.released_population")
             #expect(once > 0)
             for user in ["r-amara-bello", "r-priya-shah"] { _ = try await Self.run(runner, user: user, to: "2024Q2") }
-            #expect(try await db.scalar("SELECT count(*)::int FROM broker.released_cell") == once)
+            #expect(try await db.scalar("SELECT count(*)::int FROM broker.released_population") == once)
             // New data changes a true count: that cell is recorded again, with its new count.
             try await Self.requests(db, la: Self.hartlepool, day: "2024-05-16", count: 15)
             _ = try await Self.run(runner, to: "2024Q2")
-            #expect(try await db.scalar("SELECT count(*)::int FROM broker.released_cell") > once)
+            #expect(try await db.scalar("SELECT count(*)::int FROM broker.released_population") > once)
         }
     }
 
@@ -214,57 +216,24 @@ import Testing
         try await withService { runner, _, db, _ in
             for la in [Self.hartlepool, Self.middlesbrough] { try await Self.requests(db, la: la, day: "2024-05-15", count: 30) }
             let first = try await Self.run(runner, to: "2024Q2")
-            let recorded = try await db.scalar("SELECT count(*)::int FROM broker.released_cell")
+            let recorded = try await db.scalar("SELECT count(*)::int FROM broker.released_population")
             let longer = try await db.transaction("hold the ledger lock") {
                 try await db.execute(
-                    "SELECT pg_advisory_xact_lock(hashtext(\(ReleaseLedger.lockNamespace)), hashtext('requests-by-la-quarter'))")
+                    "SELECT pg_advisory_xact_lock(hashtext(\(DifferencingLedger.lockNamespace)), hashtext('request_waits'))")
                 let repeated = try await Self.run(runner, to: "2024Q2")
                 #expect(repeated.table == first.table)
                 let longer = Task { try await Self.run(runner, to: "2024Q3") }
                 try await Task.sleep(for: .milliseconds(400))
-                #expect(try await db.scalar("SELECT count(*)::int FROM broker.released_cell") == recorded, "the new run waits")
+                #expect(try await db.scalar("SELECT count(*)::int FROM broker.released_population") == recorded, "the new run waits")
                 return longer
             }
             _ = try await longer.value
-            #expect(try await db.scalar("SELECT count(*)::int FROM broker.released_cell") > recorded)
+            #expect(try await db.scalar("SELECT count(*)::int FROM broker.released_population") > recorded)
         }
     }
 
-    /// Prior cells over the same window are compared when one run's filters contain the other's (an unfiltered run
-    /// contains every filtered one), and not when the filters are disjoint (one local authority, then another).
-    @Test(arguments: [
-        ([:], [:], true),
-        ([:], ["la_code": "E06000001"], true),
-        (["la_code": "E06000001"], [:], true),
-        (["la_code": "E06000001"], ["la_code": "E06000001"], true),
-        (["la_code": "E06000001"], ["la_code": "E06000001", "service_type": "home_care"], true),
-        (["la_code": "E06000001"], ["la_code": "E06000002"], false),
-        (["la_code": "E06000001", "service_type": "home_care"], ["la_code": "E06000001", "service_type": "day_care"], false),
-    ])
-    func priorCellsFollowNestedFilters(_ recorded: [String: String], _ asked: [String: String], _ compared: Bool) async throws {
-        try await TestPostgres.withDatabase { _, db in
-            let window = CivilDate(year: 2024, month: 4, day: 1)!...CivilDate(year: 2024, month: 6, day: 30)!
-            let parameters = JSONValue.object(recorded.mapValues(JSONValue.string)).canonicalString
-            try await db.execute(
-                """
-                INSERT INTO broker.released_cell (query_id, window_from, window_to, parameters, dimensions, measure, persons, source, source_id)
-                VALUES ('services-by-type-quarter', '2024-04-01', '2024-06-30', \(parameters)::jsonb, '["home_care", null]', 'persons', 42,
-                        'project', 'P2025-003')
-                """)
-            let table = StatisticsTable(
-                dimensions: [TableDimension(name: "service_type", partitionsPersons: false), TableDimension(name: "quarter", partitionsPersons: false)],
-                measures: [TableMeasure(name: "persons", kind: .persons)],
-                rows: [StatisticsRow(dimensions: ["home_care", nil], cells: [.persons(45)])])
-            let run = LedgerRun(queryID: "services-by-type-quarter", window: window, parameters: asked)
-            let prior = try await ReleaseLedger.withLock(run.queryID, on: db) { try await ReleaseLedger.priorCells(of: run, in: table, on: db) }
-            #expect(prior.cells.map(\.persons) == (compared ? [42] : []))
-            #expect(prior.ofThisRun.map(\.persons) == (recorded == asked ? [42] : []), "only the same window and filters are this run's")
-        }
-    }
-
-    static func json(_ dimensions: [String?]) -> String {
-        JSONValue.array(dimensions.map { $0.map(JSONValue.string) ?? .null }).canonicalString
-    }
+    /// Hartlepool's population in requests-by-la-quarter (its region implied), as the ledger writes it.
+    static let hartlepoolPredicates = #"{"la_code":["E06000001"],"region_code":["E12000001"]}"#
 }
 
 /// A test precondition that failed, with what was found instead.
