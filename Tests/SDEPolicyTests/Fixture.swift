@@ -154,6 +154,7 @@ struct Fixture: Sendable {
                 description: One row per request.
                 view: datasets.request_waits
                 person_key: person_id
+                record_key: record_key
                 period_column: period_date
                 coverage: {from: 2022Q2, to: 2025Q1}
                 dimensions:
@@ -209,6 +210,7 @@ struct Fixture: Sendable {
                 description: One row per discharge.
                 view: datasets.hospital_discharges
                 person_key: person_id
+                record_key: record_key
                 period_column: period_date
                 coverage: {from: 2022Q2, to: 2025Q1}
                 dimensions:
