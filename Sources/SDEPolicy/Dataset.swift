@@ -172,7 +172,8 @@ public enum MeasureKind: Sendable, Hashable {
 
 extension PolicyLoader {
     static let datasetKeys = [
-        "id", "title", "description", "view", "person_key", "record_key", "period_column", "coverage", "dimensions", "flags", "magnitudes", "measures",
+        "id", "title", "description", "view", "person_key", "record_key", "period_column", "coverage", "dimensions", "flags", "magnitudes",
+        "measures",
     ]
 
     /// Reads `datasets.yaml`: a `datasets:` list.

@@ -116,7 +116,8 @@ public struct Ingestor: Sendable {
             }
             if let stored, let perturbation = stored.perturbation, perturbation != recordKeys.keyCheckValue {
                 throw StoreError.ingestRefused(
-                    "the perturbation key file is not the key earlier loads derived record keys with: record keys would not match; nothing was loaded")
+                    "the perturbation key file is not the key earlier loads derived record keys with: record keys would not match; nothing was loaded"
+                )
             }
             if stored?.perturbation == nil {
                 try await db.execute(

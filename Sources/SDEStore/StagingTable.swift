@@ -16,8 +16,8 @@ struct StagingTable {
         case .socialCare:
             name = "staging_care"
             columns = [
-                "line_no", "person_id", "record_key", "birth_year", "sex", "ethnicity", "death_date", "la_code", "event_ref", "event_type", "event_start",
-                "event_end", "outcome", "service_type", "support_reason", "planned_hours", "unit_cost",
+                "line_no", "person_id", "record_key", "birth_year", "sex", "ethnicity", "death_date", "la_code", "event_ref", "event_type",
+                "event_start", "event_end", "outcome", "service_type", "support_reason", "planned_hours", "unit_cost",
             ]
             createSQL = """
                 CREATE TEMP TABLE staging_care (
@@ -29,15 +29,15 @@ struct StagingTable {
             mergeSQL = Self.mergeSQL(
                 staging: name, target: "linked.care_event", key: ["la_code", "event_ref"],
                 columns: [
-                    "person_id", "record_key", "la_code", "event_ref", "event_type", "event_start", "event_end", "outcome", "service_type", "support_reason",
-                    "planned_hours", "unit_cost",
+                    "person_id", "record_key", "la_code", "event_ref", "event_type", "event_start", "event_end", "outcome", "service_type",
+                    "support_reason", "planned_hours", "unit_cost",
                 ],
                 what: "event_ref")
         case .hospital:
             name = "staging_hospital"
             columns = [
-                "line_no", "person_id", "record_key", "birth_year", "sex", "la_code", "provider_code", "spell_ref", "admission_date", "discharge_date",
-                "admission_method", "discharge_destination", "diagnosis_chapter",
+                "line_no", "person_id", "record_key", "birth_year", "sex", "la_code", "provider_code", "spell_ref", "admission_date",
+                "discharge_date", "admission_method", "discharge_destination", "diagnosis_chapter",
             ]
             createSQL = """
                 CREATE TEMP TABLE staging_hospital (
@@ -48,8 +48,8 @@ struct StagingTable {
             mergeSQL = Self.mergeSQL(
                 staging: name, target: "linked.hospital_spell", key: ["provider_code", "spell_ref"],
                 columns: [
-                    "person_id", "record_key", "provider_code", "spell_ref", "admission_date", "discharge_date", "admission_method", "discharge_destination",
-                    "diagnosis_chapter",
+                    "person_id", "record_key", "provider_code", "spell_ref", "admission_date", "discharge_date", "admission_method",
+                    "discharge_destination", "diagnosis_chapter",
                 ],
                 what: "spell_ref")
         }

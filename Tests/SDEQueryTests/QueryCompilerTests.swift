@@ -237,7 +237,8 @@ import Testing
         let sql = compiled.sql
         #expect(sql.contains("person_totals AS ("))
         for set in compiled.groupingSets {
-            #expect(sql.contains("(" + (set + ["person_id", "record_key"]).map { "\"\($0)\"" }.joined(separator: ", ") + ")"), "per-person set \(set)")
+            let perPerson = "(" + (set + ["person_id", "record_key"]).map { "\"\($0)\"" }.joined(separator: ", ") + ")"
+            #expect(sql.contains(perPerson), "per-person set \(set)")
         }
         #expect(sql.contains("sum(\"weekly_cost\") AS \"total_weekly_cost.person_total\""))
         #expect(
@@ -296,7 +297,8 @@ import Testing
         let compiled = try Self.compiled("requests-by-la-quarter")
         // grouping bits: region_code (4), la_code (2), quarter (1).
         let regionTotal: [ResultValue] = [
-            .integer(0b011), .text("E12000001"), .null, .null, .integer(40), .integer(4_294_967_295), .integer(55), .integer(40), .integer(4_294_967_295),
+            .integer(0b011), .text("E12000001"), .null, .null, .integer(40), .integer(4_294_967_295), .integer(55), .integer(40),
+            .integer(4_294_967_295),
         ]
         #expect(
             try compiled.statisticsRow(regionTotal)
@@ -304,7 +306,8 @@ import Testing
                     dimensions: ["E12000001", nil, nil], cells: [.persons(40), .events(count: 55, persons: 40)],
                     keys: [CellKey(persons: 4_294_967_295), CellKey(persons: 4_294_967_295)]))
         let cell: [ResultValue] = [
-            .integer(0), .text("E12000001"), .text("E06000001"), .text("2024Q1"), .integer(9), .integer(17), .integer(12), .integer(9), .integer(17),
+            .integer(0), .text("E12000001"), .text("E06000001"), .text("2024Q1"), .integer(9), .integer(17), .integer(12), .integer(9),
+            .integer(17),
         ]
         #expect(try compiled.statisticsRow(cell).dimensions == ["E12000001", "E06000001", "2024Q1"])
         let england: [ResultValue] = [.integer(0b111), .null, .null, .null, .integer(900), .integer(0), .integer(1200), .integer(900), .integer(0)]
@@ -339,8 +342,8 @@ import Testing
     @Test func sumMeanMedianAndRateRowsDecode() throws {
         let cost = try Self.compiled("home-care-cost-by-support-reason")
         let row: [ResultValue] = [
-            .integer(0b01), .text("mental_health"), .null, .integer(30), .integer(11), .double(5000), .integer(30), .doubleArray([900, 600]), .integer(11),
-            .double(166.5), .integer(30), .integer(32), .integer(11), .double(10.5), .integer(29), .integer(7),
+            .integer(0b01), .text("mental_health"), .null, .integer(30), .integer(11), .double(5000), .integer(30), .doubleArray([900, 600]),
+            .integer(11), .double(166.5), .integer(30), .integer(32), .integer(11), .double(10.5), .integer(29), .integer(7),
         ]
         #expect(
             try cost.statisticsRow(row)
@@ -353,8 +356,8 @@ import Testing
                     keys: [CellKey(persons: 11), CellKey(persons: 11), CellKey(persons: 11), CellKey(persons: 7)]))
         // Aggregates over no values are NULL: an empty sum, and a mean over nobody.
         let empty: [ResultValue] = [
-            .integer(0), .text("mental_health"), .text("E12000001"), .integer(1), .integer(5), .null, .integer(0), .null, .integer(0), .null, .integer(0),
-            .integer(0), .integer(0), .null, .integer(0), .integer(0),
+            .integer(0), .text("mental_health"), .text("E12000001"), .integer(1), .integer(5), .null, .integer(0), .null, .integer(0), .null,
+            .integer(0), .integer(0), .integer(0), .null, .integer(0), .integer(0),
         ]
         #expect(
             try cost.statisticsRow(empty).cells == [
@@ -365,8 +368,8 @@ import Testing
         #expect(throws: QueryError.self) { try cost.statisticsRow(wrongType) }
         let rates = try Self.compiled("discharge-reablement-by-la")
         let rateRow: [ResultValue] = [
-            .integer(0b11), .null, .null, .integer(500), .integer(1), .integer(120), .integer(500), .integer(1), .integer(2), .integer(80), .integer(120),
-            .integer(2), .integer(3),
+            .integer(0b11), .null, .null, .integer(500), .integer(1), .integer(120), .integer(500), .integer(1), .integer(2), .integer(80),
+            .integer(120), .integer(2), .integer(3),
         ]
         let decoded = try rates.statisticsRow(rateRow)
         #expect(decoded.cells == [.persons(500), .rate(numerator: 120, denominator: 500), .rate(numerator: 80, denominator: 120)])

@@ -81,7 +81,8 @@ import Testing
             #expect(try await Self.footprint(db) == before)
             #expect(!FileManager.default.fileExists(atPath: later.quarantine))
             // With the right one, the same files load.
-            let report = try await later.ingestor(key: scratch.key, perturbationKey: scratch.perturbationKey).ingest(directory: later.extracts, db: db)
+            let report = try await later.ingestor(key: scratch.key, perturbationKey: scratch.perturbationKey).ingest(
+                directory: later.extracts, db: db)
             #expect(report.rowsLoaded > 0)
         }
     }
@@ -157,7 +158,8 @@ import Testing
             _ = try await scratch.ingestor().ingest(directory: scratch.extracts, db: db)
             try await Self.forgetRecordKeys(db)
             let newKey = PerturbationKey.generate()
-            let report = try await scratch.ingestor(perturbationKey: newKey, quarantine: scratch.root + "/q2.csv").ingest(directory: scratch.extracts, db: db)
+            let report = try await scratch.ingestor(perturbationKey: newKey, quarantine: scratch.root + "/q2.csv").ingest(
+                directory: scratch.extracts, db: db)
             #expect(report.recordKeysBackfilled > 0)
             #expect(try await Self.storedAndDerived(db, RecordKeys(key: newKey)).allSatisfy { $0.stored == $0.derived })
             let before = try await Self.footprint(db)
