@@ -3,6 +3,7 @@ import PostgresNIO
 import SDEDisclosure
 import SDEPolicy
 import SDEQuery
+import SDEService
 import SDEStore
 import Testing
 
@@ -110,6 +111,34 @@ import Testing
             #expect(assessed.key(0).persons == england.key(1).numerator)
             #expect(assessed.key(0).persons == england.key(2).persons)
             #expect(assessed.cells[0].persons == england.cells[1].numeratorPersons)
+        }
+    }
+}
+
+extension CellKeyTests {
+    @Test func noRecordKeyReachesAReleasedDocumentOrTheAuditTrail() async throws {
+        let scratch = try IngestTests.Scratch(persons: 1500, seed: 73)
+        defer { scratch.remove() }
+        try await withAuditedDatabase(ingesting: scratch) { config, db, trail, fixture in
+            let runner = QueryRunner(policy: try QueryExecutionTests.policy(), database: config, trail: trail, logger: TestPostgres.logger)
+            let outcome = try await runner.run(
+                user: "r-amara-bello", project: "P2025-002", query: "requests-by-la-quarter", parameters: QueryExecutionTests.period,
+                today: QueryExecutionTests.today)
+            guard case .released(let document, _, _) = outcome else { throw TestFailure("expected a release, got \(outcome)") }
+            var released = document.text + document.csv + String(describing: document.json())
+            for try await event in try await db.query("SELECT line FROM broker.audit_event").decode(String.self) { released += event }
+            for file in try FileManager.default.contentsOfDirectory(atPath: fixture.mirrorDirectory) {
+                released += (try? String(contentsOfFile: fixture.mirrorDirectory + "/" + file, encoding: .utf8)) ?? ""
+            }
+            // Record keys have up to 19 digits; those of 15 or more cannot turn up in a hex digest by chance.
+            var leaked = 0
+            var checked = 0
+            for try await key in try await db.query("SELECT record_key::text FROM linked.person").decode(String.self) where key.count >= 15 {
+                checked += 1
+                if released.contains(key) { leaked += 1 }
+            }
+            #expect(checked > 1000)
+            #expect(leaked == 0)
         }
     }
 }
