@@ -20,7 +20,8 @@ read -r port password < <(python3 -c "import json;d=json.load(open('$state/postg
 export PGHOST=127.0.0.1 PGPORT=$port PGUSER=sde_admin PGPASSWORD=$password
 url="postgres://sde_admin:$password@127.0.0.1:$port/$db"
 
-if [ ! -f "$data/loaded" ] || ! psql -q -d "$db" -c "SELECT 1" >/dev/null 2>&1; then
+# A database prepared before record keys (no perturbation key beside it) is prepared again.
+if [ ! -f "$data/loaded" ] || [ ! -f "$data/perturbation.key" ] || ! psql -q -d "$db" -c "SELECT 1" >/dev/null 2>&1; then
     echo "preparing $db: $persons persons (synth, then ingest; a few minutes)"
     rm -rf "$data"
     mkdir -p "$data"
@@ -28,7 +29,8 @@ if [ ! -f "$data/loaded" ] || ! psql -q -d "$db" -c "SELECT 1" >/dev/null 2>&1; 
     DATABASE_URL=$url "$bin" db migrate >/dev/null
     "$bin" data synth --persons "$persons" --seed 7 --out "$data/extracts" >/dev/null
     "$bin" data keygen --out "$data/key" >/dev/null
-    DATABASE_URL=$url "$bin" data ingest --key-file "$data/key" --quarantine "$data/quarantine.csv" \
+    "$bin" data keygen --out "$data/perturbation.key" >/dev/null
+    DATABASE_URL=$url "$bin" data ingest --key-file "$data/key" --perturbation-key-file "$data/perturbation.key" --quarantine "$data/quarantine.csv" \
         --state-dir "$state" --audit-dir "$data/audit" "$data/extracts"
     rm -rf "$data/extracts"
     touch "$data/loaded"

@@ -33,9 +33,10 @@ rows=$((rows - $(ls "$work"/extracts/*.csv | wc -l)))
 echo "synth: $persons persons, $rows rows in $(secs "$t0" "$t1") s = $(python3 -c "print(round($rows/($t1-$t0)))") rows/s"
 
 "$bin" data keygen --out "$work/key" >/dev/null
+"$bin" data keygen --out "$work/perturbation.key" >/dev/null
 t0=$(now)
 DATABASE_URL="postgres://sde_admin:$password@127.0.0.1:$port/bench_ingest" \
-    /usr/bin/time -f "%M" -o "$work/rss" "$bin" data ingest --key-file "$work/key" --quarantine "$work/q.csv" \
+    /usr/bin/time -f "%M" -o "$work/rss" "$bin" data ingest --key-file "$work/key" --perturbation-key-file "$work/perturbation.key" --quarantine "$work/q.csv" \
         --state-dir "$state" --audit-dir "$work/audit" "$work/extracts" >"$work/ingest.txt"
 t1=$(now)
 ingest=$(secs "$t0" "$t1")

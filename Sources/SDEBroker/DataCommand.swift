@@ -9,7 +9,7 @@ import SDEStore
 struct DataCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "data",
-        abstract: "Make synthetic extracts, make a pseudonymisation key, and ingest extracts.",
+        abstract: "Make synthetic extracts, make a pseudonymisation or perturbation key, and ingest extracts.",
         subcommands: [Synth.self, Keygen.self, Ingest.self]
     )
 
@@ -30,12 +30,12 @@ struct DataCommand: AsyncParsableCommand {
 
     struct Keygen: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Make a pseudonymisation key (32 random bytes, hex, mode 0600). Keep it outside the database and out of git.")
+            abstract: "Make a pseudonymisation or perturbation key (32 random bytes, hex, mode 0600). Keep it outside the database and out of git.")
         @Option(help: "Key file to create (never overwritten).") var out: String
 
         func run() async throws {
             try PseudonymisationKey.generate().write(to: out)
-            print("wrote a new pseudonymisation key to \(out)")
+            print("wrote a new key to \(out)")
         }
     }
 
@@ -43,12 +43,15 @@ struct DataCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Validate, pseudonymise and load a directory of extracts; quarantine bad rows with their reason.")
         @Option(help: "The pseudonymisation key file.") var keyFile: String
+        @Option(help: "The perturbation key file (record keys for the cell-key method); a key of its own, never the pseudonymisation key.")
+        var perturbationKeyFile: String
         @Option(help: "Where to write quarantined rows (default: <state-dir>/quarantine/ingest-<time>.csv).") var quarantine: String?
         @Argument(help: "Directory holding social_care_<LA>.csv and hospital_spells.csv.") var directory: String
         @OptionGroup var database: DatabaseOptions
 
         func run() async throws {
-            let report = try await ingest(keyFile: keyFile, directory: directory, quarantine: quarantine, database: database)
+            let report = try await ingest(
+                keyFile: keyFile, perturbationKeyFile: perturbationKeyFile, directory: directory, quarantine: quarantine, database: database)
             print(report.summary)
         }
     }
@@ -60,9 +63,12 @@ func synthesise(persons: Int, seed: UInt64, out: String, badRowRate: Double, sql
     return try SyntheticExtracts.write(persons: persons, seed: seed, to: out, badRowRate: badRowRate, localAuthorities: authorities)
 }
 
-/// Runs a whole ingest: key, local authorities, database, then the files.
-func ingest(keyFile: String, directory: String, quarantine: String?, database: DatabaseOptions) async throws -> Ingestor.Report {
+/// Runs a whole ingest: keys, local authorities, database, then the files.
+func ingest(keyFile: String, perturbationKeyFile: String, directory: String, quarantine: String?, database: DatabaseOptions) async throws
+    -> Ingestor.Report
+{
     let key = try PseudonymisationKey.read(from: keyFile)
+    let perturbationKey = try PerturbationKey.read(from: perturbationKeyFile)
     let authorities = try LocalAuthority.load(from: database.sqlDir + "/local_authorities.csv")
     let quarantinePath = try quarantine ?? defaultQuarantinePath(stateDir: database.stateDir)
     let config = try await database.config(logger: .cli)
@@ -70,7 +76,9 @@ func ingest(keyFile: String, directory: String, quarantine: String?, database: D
         guard try await database.migrator.pending(db).isEmpty else {
             throw ValidationError("the database schema is not up to date: run `sde-broker db migrate` first")
         }
-        let ingestor = Ingestor(pseudonymiser: Pseudonymiser(key: key), localAuthorityCodes: Set(authorities.map(\.code)), quarantinePath: quarantinePath)
+        let ingestor = Ingestor(
+            pseudonymiser: Pseudonymiser(key: key), recordKeys: RecordKeys(key: perturbationKey), localAuthorityCodes: Set(authorities.map(\.code)),
+            quarantinePath: quarantinePath)
         return try await ingestor.ingest(directory: directory, db: db)
     }
     // The operator's load is accounted for like every other access.
@@ -81,6 +89,7 @@ func ingest(keyFile: String, directory: String, quarantine: String?, database: D
             parameters: [
                 "files_loaded": String(report.files.filter { !$0.alreadyIngested }.count), "rows_read": String(report.rowsRead),
                 "rows_loaded": String(report.rowsLoaded), "rows_quarantined": String(report.rowsQuarantined),
+                "record_keys_backfilled": String(report.recordKeysBackfilled),
             ],
             outcome: .allowed))
     await trail.close()
@@ -100,6 +109,7 @@ extension Ingestor.Report {
         let loadedFiles = files.filter { !$0.alreadyIngested }
         var lines = ["files: \(loadedFiles.count) loaded, \(files.count - loadedFiles.count) already ingested before (skipped)"]
         lines.append("rows read \(rowsRead) = rows loaded \(rowsLoaded) + rows quarantined \(rowsQuarantined)")
+        if recordKeysBackfilled > 0 { lines.append("record keys given to \(recordKeysBackfilled) persons loaded before record keys existed") }
         if let quarantinePath { lines.append("quarantined rows and reasons: \(quarantinePath) (holds raw rows: keep it safe, delete it when done)") }
         return lines.joined(separator: "\n")
     }

@@ -51,7 +51,13 @@ struct QuickstartCommand: AsyncParsableCommand {
             try PseudonymisationKey.generate().write(to: keyFile)
             print("   made a pseudonymisation key: \(keyFile) (outside the database; never commit it)")
         }
-        let ingested = try await ingest(keyFile: keyFile, directory: extracts, quarantine: nil, database: database)
+        let perturbationKeyFile = "\(database.stateDir)/perturbation.key"
+        if !FileManager.default.fileExists(atPath: perturbationKeyFile) {
+            try PerturbationKey.generate().write(to: perturbationKeyFile)
+            print("   made a perturbation key: \(perturbationKeyFile) (record keys for the cell-key method; kept like the pseudonymisation key)")
+        }
+        let ingested = try await ingest(
+            keyFile: keyFile, perturbationKeyFile: perturbationKeyFile, directory: extracts, quarantine: nil, database: database)
         print(ingested.summary.split(separator: "\n").map { "   " + $0 }.joined(separator: "\n"))
 
         step("5. What the database now holds")

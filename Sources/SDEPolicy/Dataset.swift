@@ -48,6 +48,9 @@ public struct Dataset: Sendable, Hashable {
     public let view: String
     /// The column holding the person pseudonym; persons are counted as distinct values of it.
     public let personKey: String
+    /// The column holding each person's secret record key (the cell-key method): only ever summed into cell keys, never a
+    /// dimension, flag, magnitude, measure or filter, never in an output.
+    public let recordKey: String
     /// The date column that quarter parameters and the project's data window filter on.
     public let periodColumn: String
     /// The quarters the data covers.
@@ -169,7 +172,8 @@ public enum MeasureKind: Sendable, Hashable {
 
 extension PolicyLoader {
     static let datasetKeys = [
-        "id", "title", "description", "view", "person_key", "period_column", "coverage", "dimensions", "flags", "magnitudes", "measures",
+        "id", "title", "description", "view", "person_key", "record_key", "period_column", "coverage", "dimensions", "flags", "magnitudes",
+        "measures",
     ]
 
     /// Reads `datasets.yaml`: a `datasets:` list.
@@ -203,13 +207,21 @@ extension PolicyLoader {
             }
         }
         let personKey = fields.columnName("person_key")
+        let recordKey = fields.columnName("record_key")
         let periodColumn = fields.columnName("period_column")
         var coverage: QuarterRange? = nil
         if let range = fields.mapping("coverage", what: "'coverage'", allowed: ["from", "to"]) {
             coverage = readQuarterRange(range)
         }
+        if let recordKey, recordKey == personKey || recordKey == periodColumn {
+            fields.error(fields.line(of: "record_key"), "'record_key' must name a column of its own, not the person key or period column")
+        }
         var columns: Set<String> = Set([personKey, periodColumn].compactMap { $0 })
         func claim(_ name: String, _ line: Int) -> Bool {
+            guard name != recordKey else {
+                fields.error(line, Self.recordKeyUse(name))
+                return false
+            }
             guard columns.insert(name).inserted else {
                 fields.error(line, "column '\(name)' is declared twice in dataset '\(id ?? "?")'")
                 return false
@@ -229,16 +241,25 @@ extension PolicyLoader {
         var measures: [Measure] = []
         for item in fields.list("measures", nonEmpty: true) ?? [] {
             guard let measure = readMeasure(item, fields, flags: flags, magnitudes: magnitudes) else { continue }
+            guard measure.name != recordKey else {
+                fields.error(item.line, Self.recordKeyUse(measure.name))
+                continue
+            }
             guard !measures.contains(where: { $0.name == measure.name }) else {
                 fields.error(item.line, "duplicate measure '\(measure.name)'")
                 continue
             }
             measures.append(measure)
         }
-        guard let id, let title, let description, let view, let personKey, let periodColumn, let coverage else { return nil }
+        guard let id, let title, let description, let view, let personKey, let recordKey, let periodColumn, let coverage else { return nil }
         return Dataset(
-            id: id, title: title, description: description, view: view, personKey: personKey, periodColumn: periodColumn,
+            id: id, title: title, description: description, view: view, personKey: personKey, recordKey: recordKey, periodColumn: periodColumn,
             coverage: coverage, dimensions: dimensions, flags: flags, magnitudes: magnitudes, measures: measures)
+    }
+
+    /// Why the record key column cannot be used as `name` is used.
+    static func recordKeyUse(_ name: String) -> String {
+        "'\(name)' is the dataset's record key: it is only ever summed into cell keys, never a dimension, flag, magnitude or measure"
     }
 
     /// Reads `{from: YYYYQn, to: YYYYQn}` from a mapping; from after to is logged.

@@ -97,11 +97,11 @@ extension PolicyLoader {
         guard let dataset else { return nil }
         var ok = true
         for name in dimensionNames ?? [] where dataset.dimension(named: name.value) == nil {
-            fields.error(name.line, "'\(name.value)' is not a dimension of dataset '\(dataset.id)'")
+            fields.error(name.line, unknown(name.value, "a dimension", dataset))
             ok = false
         }
         for name in measureNames ?? [] where dataset.measure(named: name.value) == nil {
-            fields.error(name.line, "'\(name.value)' is not a measure of dataset '\(dataset.id)'")
+            fields.error(name.line, unknown(name.value, "a measure", dataset))
             ok = false
         }
         var filters: [QueryFilter] = []
@@ -130,6 +130,11 @@ extension PolicyLoader {
             measures: measureNames.map(\.value), filters: filters, parameters: parameters, approval: approval, approvalStatus: status)
     }
 
+    /// Why `name` is not `what` (`a dimension`) of `dataset`: the record key is named as such, so nobody mistakes it for a typo.
+    private static func unknown(_ name: String, _ what: String, _ dataset: Dataset) -> String {
+        name == dataset.recordKey ? recordKeyUse(name) : "'\(name)' is not \(what) of dataset '\(dataset.id)'"
+    }
+
     private static func readFilter(_ node: PolicyNode, _ query: FieldReader, dataset: Dataset, reference: ReferenceCodes) -> QueryFilter? {
         guard let fields = FieldReader(node, file: query.file, what: "a filter", allowed: ["dimension", "values", "flag", "equals"], log: query.log)
         else { return nil }
@@ -138,7 +143,7 @@ extension PolicyLoader {
             for key in ["equals"] where fields.has(key) { fields.error(fields.line(of: key), "'equals' goes with 'flag', not 'dimension'") }
             guard let name = fields.columnName("dimension"), let values = fields.textList("values", nonEmpty: true) else { return nil }
             guard let dimension = dataset.dimension(named: name) else {
-                fields.error(fields.line(of: "dimension"), "'\(name)' is not a dimension of dataset '\(dataset.id)'")
+                fields.error(fields.line(of: "dimension"), unknown(name, "a dimension", dataset))
                 return nil
             }
             guard checkValues(values, of: dimension, fields, reference: reference) else { return nil }
@@ -147,7 +152,7 @@ extension PolicyLoader {
             for key in ["values"] where fields.has(key) { fields.error(fields.line(of: key), "'values' goes with 'dimension', not 'flag'") }
             guard let name = fields.columnName("flag"), let equals = fields.bool("equals") else { return nil }
             guard dataset.flag(named: name) != nil else {
-                fields.error(fields.line(of: "flag"), "'\(name)' is not a flag column of dataset '\(dataset.id)'")
+                fields.error(fields.line(of: "flag"), unknown(name, "a flag column", dataset))
                 return nil
             }
             return .flag(name, equals: equals)
@@ -180,7 +185,7 @@ extension PolicyLoader {
             if fields.has("bound") { fields.error(fields.line(of: "bound"), "'bound' applies to quarter parameters only") }
             guard let dimensionName = fields.columnName("dimension") else { return nil }
             guard let dimension = dataset.dimension(named: dimensionName) else {
-                fields.error(fields.line(of: "dimension"), "'\(dimensionName)' is not a dimension of dataset '\(dataset.id)'")
+                fields.error(fields.line(of: "dimension"), unknown(dimensionName, "a dimension", dataset))
                 return nil
             }
             guard dimension.type != .quarter else {

@@ -14,14 +14,19 @@ public import SDEDisclosure
 ///    excluded by the statement, so the margins total exactly the cells shown.
 /// 2. One `text` column per dimension, named after it.
 /// 3. Per measure, in query order, the columns of its kind (named `measure.part`):
-///    - persons: `persons` (distinct persons);
-///    - events: `count` (rows), `persons` (distinct persons);
+///    - persons: `persons` (distinct persons), `key`;
+///    - events: `count` (rows), `persons` (distinct persons), `key`;
 ///    - sum: `total`, `persons` (persons with a non-null contribution), `largest` (the largest per-person
-///      contributions to this cell, largest first, at most `max(2, dominance n)` of them);
-///    - mean and median: `value` (over the rows with a non-null value; NULL when there are none), `persons` (distinct
-///      persons behind those rows); a mean also `records` (those rows);
+///      contributions to this cell, largest first, at most `max(2, dominance n)` of them), `key`;
+///    - mean: `value` (over the rows with a non-null value; NULL when there are none), `persons` (distinct persons
+///      behind those rows), `records` (those rows), `key`; median: `value`, `persons`, `key`;
 ///    - rate: `numerator` (distinct persons with the numerator flag among the denominator's), `denominator`
-///      (distinct persons with the denominator flag, or all persons in the cell).
+///      (distinct persons with the denominator flag, or all persons in the cell), `key` (the denominator persons'),
+///      `numerator_key` (the numerator persons').
+///
+///    A `key` is the measure's **cell key** (bigint in `0..<2^32`): the sum of the record keys of exactly the distinct
+///    persons its `persons` (or a rate's `denominator`) counts, modulo 2^32, 0 when there are none. It is read into
+///    ``StatisticsRow/keys``, one ``CellKey`` per measure; record keys themselves are never returned.
 ///
 /// Rows come ordered by the dimensions in query order, each with its total last (`COLLATE "C"`, so the order does
 /// not depend on the database's locale).
@@ -75,6 +80,7 @@ public struct CompiledQuery: Sendable, Hashable {
         }
         var reader = ColumnReader(queryID: queryID, columns: columns, values: values, position: 1 + dimensions.count)
         var cells: [CellStatistic] = []
+        var keys: [CellKey] = []
         for measure in measures {
             switch measure.kind {
             case .persons:
@@ -93,8 +99,10 @@ public struct CompiledQuery: Sendable, Hashable {
             case .rate:
                 cells.append(.rate(numerator: try reader.count(), denominator: try reader.count()))
             }
+            let persons = try reader.cellKey()
+            keys.append(CellKey(persons: persons, numerator: measure.kind == .rate ? try reader.cellKey() : 0))
         }
-        return StatisticsRow(dimensions: dimensionValues, cells: cells)
+        return StatisticsRow(dimensions: dimensionValues, cells: cells, keys: keys)
     }
 
     /// The disclosure engine's input: this query's dimensions and measures with `rows`, completed with a zero row for
@@ -127,6 +135,15 @@ private struct ColumnReader {
             throw .unexpectedResult("query \(queryID): column \(column.name) is not a non-negative count")
         }
         return n
+    }
+
+    /// A cell key: an integer in `0..<2^32`.
+    mutating func cellKey() throws(QueryError) -> UInt32 {
+        let (column, value) = next()
+        guard case .integer(let n) = value, let key = UInt32(exactly: n) else {
+            throw .unexpectedResult("query \(queryID): column \(column.name) is not a cell key")
+        }
+        return key
     }
 
     /// A real number, or nil for NULL (an aggregate over no values).

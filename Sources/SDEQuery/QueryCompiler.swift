@@ -10,9 +10,15 @@ public import SDEPolicy
 /// largest contributions) are bound as `$n` parameters, never written into the SQL; identifiers come only from the
 /// catalogue and must match a strict pattern. Minimum and maximum of person values are never computed.
 ///
+/// Every measure also gets its **cell key** (the cell-key method, DESIGN section 7) in the same statement: the sum of
+/// the record keys of exactly the persons its count covers, modulo 2^32 (`sum(DISTINCT record_key) FILTER (WHERE ...)`
+/// with the same condition as the count); a rate gets one for its denominator and one for its numerator. The record key
+/// column is read for nothing else: it is never grouped, filtered on, or returned.
+///
 /// Sum measures need each person's contribution to each cell, margins included: a person's contribution to a total
 /// over quarters is the sum over all their quarters. So for them, and only for them, the filtered rows are
-/// aggregated per person within every grouping set first (`person_totals`), then per cell. The view is read once
+/// aggregated per person (with the person's record key) within every grouping set first (`person_totals`), then per
+/// cell. The view is read once
 /// (`base`, which PostgreSQL materialises because two branches read it).
 ///
 /// ```swift
@@ -46,6 +52,8 @@ public enum QueryCompiler {
         }
         let view = try viewName(dataset)
         let person = try SQLIdentifier(dataset.personKey, "the person key of dataset \(dataset.id)")
+        let recordKey = try SQLIdentifier(dataset.recordKey, "the record key of dataset \(dataset.id)")
+        try refuseRecordKey(query, parameterFilters: parameterFilters, dataset)
         let periodColumn = try SQLIdentifier(dataset.periodColumn, "the period column of dataset \(dataset.id)")
         let dimensions = try tableDimensions(query, dataset)
         let dimensionColumns = try dimensions.map { (d) throws(QueryError) in try SQLIdentifier(d.name, "dimension") }
@@ -62,13 +70,26 @@ public enum QueryCompiler {
         let measures = try plannedMeasures(query, dataset, largest: max(2, rules.dominanceN), &binder)
 
         let statement = Statement(
-            view: view, person: person, dimensions: dimensionColumns, sets: sets.map { $0.map { dimensionColumns[$0] } },
+            view: view, person: person, recordKey: recordKey, dimensions: dimensionColumns, sets: sets.map { $0.map { dimensionColumns[$0] } },
             measures: measures, conditions: conditions)
         return CompiledQuery(
             queryID: query.id, sql: statement.sql, binds: binder.binds, columns: statement.columns, dimensions: dimensions,
             measures: measures.map { TableMeasure(name: $0.name.name, kind: $0.tableKind, value: $0.valueColumn) },
             groupingSets: sets.map { $0.map { dimensions[$0].name } },
             population: PopulationFrame(query, dataset: dataset, period: period, parameterFilters: parameterFilters))
+    }
+
+    /// Refuses a query that names the dataset's record key as a dimension, measure or filter (the policy loader refuses
+    /// such a catalogue already; this keeps the compiler safe on its own).
+    private static func refuseRecordKey(_ query: VettedQuery, parameterFilters: [QueryFilter], _ dataset: Dataset) throws(QueryError) {
+        let filterNames = (query.filters + parameterFilters).map { filter in
+            switch filter {
+            case .dimension(let name, _), .flag(let name, _): name
+            }
+        }
+        guard !(query.dimensions + query.measures + filterNames).contains(dataset.recordKey) else {
+            throw .invalidCatalogue("query \(query.id) names the record key of dataset \(dataset.id), which is only ever summed into cell keys")
+        }
     }
 
     /// The view as `"schema"."name"`, each part checked.
@@ -251,6 +272,7 @@ private struct MeasureColumn {
 private struct Statement {
     let view: String
     let person: SQLIdentifier
+    let recordKey: SQLIdentifier
     let dimensions: [SQLIdentifier]
     let sets: [[SQLIdentifier]]
     let measures: [PlannedMeasure]
@@ -282,7 +304,7 @@ private struct Statement {
             FROM \(view)
             WHERE \(conditions.joined(separator: "\n  AND "))
             GROUP BY GROUPING SETS (
-            \(groupingSetList(extra: nil, indent: Self.indent))
+            \(groupingSetList(extra: [], indent: Self.indent))
             )
             ORDER BY \(orderBy(prefix: ""))
             """
@@ -291,7 +313,7 @@ private struct Statement {
     /// With sums: the filtered rows once (`base`), row-level measures per cell (`cells`), each person's total per cell
     /// (`person_totals`), the sums per cell (`magnitudes`), joined on the grouping bits and dimension values.
     private var withPersonTotals: String {
-        let columnsRead = dimensions + [person] + measures.flatMap { $0.columnsRead }
+        let columnsRead = dimensions + [person, recordKey] + measures.flatMap { $0.columnsRead }
         var seen: Set<String> = []
         let baseList = columnsRead.filter { seen.insert($0.name).inserted }.map(\.quoted)
         let rowMeasures = measures.filter { !$0.isSum }
@@ -300,7 +322,7 @@ private struct Statement {
             + rowMeasures.flatMap { measureColumns($0).map { "\($0.expression) AS \(quote($0.alias))" } }
         let sums = measures.filter(\.isSum)
         let personTotalsList =
-            [groupingExpression + " AS " + quote(QueryCompiler.groupingColumn)] + dimensions.map(\.quoted) + [person.quoted]
+            [groupingExpression + " AS " + quote(QueryCompiler.groupingColumn)] + dimensions.map(\.quoted) + [person.quoted, recordKey.quoted]
             + sums.flatMap { m in m.columnsRead.map { "sum(\($0.quoted)) AS \(quote(personTotal(m)))" } }
         let magnitudesList =
             [quote(QueryCompiler.groupingColumn)] + dimensions.map(\.quoted)
@@ -322,14 +344,14 @@ private struct Statement {
                 SELECT \(cellsList.joined(separator: ",\n\(i)       "))
                 FROM base
                 GROUP BY GROUPING SETS (
-            \(groupingSetList(extra: nil, indent: i + i))
+            \(groupingSetList(extra: [], indent: i + i))
                 )
             ),
             person_totals AS (
                 SELECT \(personTotalsList.joined(separator: ",\n\(i)       "))
                 FROM base
                 GROUP BY GROUPING SETS (
-            \(groupingSetList(extra: person, indent: i + i))
+            \(groupingSetList(extra: [person, recordKey], indent: i + i))
                 )
             ),
             magnitudes AS (
@@ -346,8 +368,8 @@ private struct Statement {
 
     private var groupingExpression: String { "GROUPING(\(names(dimensions)))" }
 
-    private func groupingSetList(extra: SQLIdentifier?, indent: String) -> String {
-        sets.map { set in indent + "(" + ((set + (extra.map { [$0] } ?? [])).map(\.quoted)).joined(separator: ", ") + ")" }
+    private func groupingSetList(extra: [SQLIdentifier], indent: String) -> String {
+        sets.map { set in indent + "(" + (set + extra).map(\.quoted).joined(separator: ", ") + ")" }
             .joined(separator: ",\n")
     }
 
@@ -367,11 +389,15 @@ private struct Statement {
         let persons = "count(DISTINCT \(person.quoted))"
         switch measure.plan {
         case .persons:
-            return [MeasureColumn(alias: "\(m).persons", type: .integer, meaning: "distinct persons", expression: persons)]
+            return [
+                MeasureColumn(alias: "\(m).persons", type: .integer, meaning: "distinct persons", expression: persons),
+                cellKey(m, "key", "the persons", where: nil),
+            ]
         case .events:
             return [
                 MeasureColumn(alias: "\(m).count", type: .integer, meaning: "rows (events)", expression: "count(*)"),
                 MeasureColumn(alias: "\(m).persons", type: .integer, meaning: "distinct persons behind the rows", expression: persons),
+                cellKey(m, "key", "the persons behind the rows", where: nil),
             ]
         case .sum(let column, let largest):
             let total = quote(personTotal(measure))
@@ -383,6 +409,10 @@ private struct Statement {
                 MeasureColumn(
                     alias: "\(m).largest", type: .doubleArray, meaning: "largest per-person contributions, largest first",
                     expression: "(array_agg(\(total)::float8 ORDER BY \(total) DESC) FILTER (WHERE \(total) IS NOT NULL))[1:\(largest)]"),
+                // One row per person and cell in person_totals: a plain sum adds each contributor's key once.
+                MeasureColumn(
+                    alias: "\(m).key", type: .integer, meaning: "cell key of the persons contributing to the sum",
+                    expression: "coalesce(sum(\(recordKey.quoted)) FILTER (WHERE \(total) IS NOT NULL) % \(Self.cellKeyModulus), 0)::bigint"),
             ]
         case .mean(let column):
             return [
@@ -392,6 +422,7 @@ private struct Statement {
                     expression: "\(persons) FILTER (WHERE \(column.quoted) IS NOT NULL)"),
                 MeasureColumn(
                     alias: "\(m).records", type: .integer, meaning: "rows with a value of \(column.name)", expression: "count(\(column.quoted))"),
+                cellKey(m, "key", "the persons behind the mean", where: "\(column.quoted) IS NOT NULL"),
             ]
         case .median(let column):
             return [
@@ -401,6 +432,7 @@ private struct Statement {
                 MeasureColumn(
                     alias: "\(m).persons", type: .integer, meaning: "distinct persons behind the median",
                     expression: "\(persons) FILTER (WHERE \(column.quoted) IS NOT NULL)"),
+                cellKey(m, "key", "the persons behind the median", where: "\(column.quoted) IS NOT NULL"),
             ]
         case .rate(let numerator, let denominator):
             let among = denominator.map { "\(numerator.quoted) AND \($0.quoted)" } ?? numerator.quoted
@@ -412,8 +444,22 @@ private struct Statement {
                     alias: "\(m).denominator", type: .integer,
                     meaning: denominator.map { "distinct persons with \($0.name)" } ?? "distinct persons",
                     expression: denominator.map { "\(persons) FILTER (WHERE \($0.quoted))" } ?? persons),
+                cellKey(m, "key", "the denominator persons", where: denominator?.quoted),
+                cellKey(m, "numerator_key", "the numerator persons", where: among),
             ]
         }
+    }
+
+    /// 2^32: cell keys are sums of record keys modulo this.
+    private static let cellKeyModulus = "4294967296"
+
+    /// The cell key of the distinct persons of the rows matching `condition` (all rows when nil): exactly the condition of
+    /// the count it goes with. 0 when there are none.
+    private func cellKey(_ measure: String, _ part: String, _ persons: String, where condition: String?) -> MeasureColumn {
+        let filter = condition.map { " FILTER (WHERE \($0))" } ?? ""
+        return MeasureColumn(
+            alias: "\(measure).\(part)", type: .integer, meaning: "cell key of \(persons): their record keys summed modulo 2^32",
+            expression: "coalesce(sum(DISTINCT \(recordKey.quoted))\(filter) % \(Self.cellKeyModulus), 0)::bigint")
     }
 }
 

@@ -2,11 +2,13 @@ import SDECommon
 import SDEExtracts
 
 /// Encodes validated records as rows of PostgreSQL's COPY text format (tab-separated, `\N` for null,
-/// backslash escapes), matching the staging tables' column order in ``Ingestor``.
+/// backslash escapes), matching the staging tables' column order in ``Ingestor``. The record key is the person's
+/// (``RecordKeys``), derived from the record's pseudonym.
 enum CopyText {
-    static func append(_ record: CareRecord, to out: inout [UInt8]) {
+    static func append(_ record: CareRecord, recordKey: Int64, to out: inout [UInt8]) {
         field(String(record.lineNumber), &out)
         bytea(record.personID, &out)
+        field(String(recordKey), &out)
         field(String(record.birthYear), &out)
         field(record.sex.rawValue, &out)
         field(record.ethnicity.rawValue, &out)
@@ -23,9 +25,10 @@ enum CopyText {
         field(record.unitCost, &out, last: true)
     }
 
-    static func append(_ record: HospitalRecord, to out: inout [UInt8]) {
+    static func append(_ record: HospitalRecord, recordKey: Int64, to out: inout [UInt8]) {
         field(String(record.lineNumber), &out)
         bytea(record.personID, &out)
+        field(String(recordKey), &out)
         field(String(record.birthYear), &out)
         field(record.sex.rawValue, &out)
         field(record.laCode, &out)

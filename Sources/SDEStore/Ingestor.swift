@@ -14,8 +14,14 @@ public import SDEExtracts
 /// Rows that collide with rows already loaded (same local authority and event reference, or same provider and
 /// spell reference) are quarantined too, so for every file `rows read = rows loaded + rows quarantined`.
 ///
-/// Before anything is written, ingest checks the directory, every file's header, the database, and that the key is
-/// the one earlier loads used (by its check value): a wrong key would make pseudonyms that never link.
+/// Every person gets a secret record key (``RecordKeys``, from the pseudonym under the perturbation key), stored with
+/// the person and copied onto each of their events and spells, for the cell-key method. Rows loaded before record keys
+/// existed (migration 0012) get theirs first, in one transaction that then validates the constraints refusing any row
+/// without a key; until then vetted queries refuse to run.
+///
+/// Before anything is written, ingest checks the directory, every file's header, the database, and that both keys are
+/// the ones earlier loads used (by their check values): a wrong pseudonymisation key would make pseudonyms that never
+/// link, a wrong perturbation key record keys that do not match those stored.
 public struct Ingestor: Sendable {
     /// What happened to one file.
     public struct FileReport: Sendable, Equatable {
@@ -32,20 +38,27 @@ public struct Ingestor: Sendable {
         public var files: [FileReport] = []
         /// Where quarantined rows were written, when any were.
         public var quarantinePath: String?
+        /// Persons loaded before record keys existed that this ingest gave theirs to.
+        public var recordKeysBackfilled = 0
         public var rowsRead: Int { files.reduce(0) { $0 + $1.rowsRead } }
         public var rowsLoaded: Int { files.reduce(0) { $0 + $1.rowsLoaded } }
         public var rowsQuarantined: Int { files.reduce(0) { $0 + $1.rowsQuarantined } }
     }
 
     let pseudonymiser: Pseudonymiser
+    let recordKeys: RecordKeys
     let localAuthorityCodes: Set<String>
     let quarantinePath: String
     let batchSize: Int
 
-    /// An ingestor with the key's pseudonymiser, the valid LA codes, and where to write quarantined rows (CSV, mode 0600:
-    /// it holds raw rows, NHS numbers included, for the data engineer to correct and resend).
-    public init(pseudonymiser: Pseudonymiser, localAuthorityCodes: Set<String>, quarantinePath: String, batchSize: Int = 20_000) {
+    /// An ingestor with the pseudonymisation key's pseudonymiser, the perturbation key's record keys, the valid LA codes,
+    /// and where to write quarantined rows (CSV, mode 0600: it holds raw rows, NHS numbers included, for the data
+    /// engineer to correct and resend).
+    public init(
+        pseudonymiser: Pseudonymiser, recordKeys: RecordKeys, localAuthorityCodes: Set<String>, quarantinePath: String, batchSize: Int = 20_000
+    ) {
         self.pseudonymiser = pseudonymiser
+        self.recordKeys = recordKeys
         self.localAuthorityCodes = localAuthorityCodes
         self.quarantinePath = quarantinePath
         self.batchSize = batchSize
@@ -54,14 +67,15 @@ public struct Ingestor: Sendable {
     /// Ingests every extract in `directory`.
     public func ingest(directory: String, db: Database) async throws -> Report {
         let paths = try extractFiles(in: directory)
-        try await checkKey(db)
-        let quarantine = try QuarantineFile(path: quarantinePath)
+        try await checkKeys(db)
         var report = Report()
+        report.recordKeysBackfilled = try await RecordKeyBackfill(recordKeys: recordKeys).run(db)
+        let quarantine = try QuarantineFile(path: quarantinePath)
         for path in paths {
             report.files.append(try await ingestFile(path, db: db, quarantine: quarantine))
         }
         report.quarantinePath = try quarantine.finish()
-        if report.files.contains(where: { !$0.alreadyIngested }) {
+        if report.files.contains(where: { !$0.alreadyIngested }) || report.recordKeysBackfilled > 0 {
             // Fresh statistics at once, rather than whenever autovacuum gets to it: the curated views' plans (hash
             // joins, index-only scans) depend on them, and a first query right after a big load would pay.
             try await db.execute("ANALYZE linked.person, linked.care_event, linked.hospital_spell", "analyse the loaded tables")
@@ -84,19 +98,37 @@ public struct Ingestor: Sendable {
         return paths
     }
 
-    /// Refuses a key other than the one earlier loads used; records the check value on first use.
-    private func checkKey(_ db: Database) async throws {
-        let rows = try await db.query("SELECT check_value FROM broker.ingest_key", "read the key check value")
-        var stored: String?
-        for try await value in rows.decode(String.self) { stored = value }
-        if let stored, stored != pseudonymiser.keyCheckValue {
+    /// Refuses keys other than the ones earlier loads used, or one key given for both purposes; records the check values
+    /// on first use. Nothing is written unless both keys are accepted.
+    private func checkKeys(_ db: Database) async throws {
+        guard recordKeys.pseudonymisationCheckValue != pseudonymiser.keyCheckValue else {
             throw StoreError.ingestRefused(
-                "the key file is not the key earlier extracts were pseudonymised with: pseudonyms would not link; nothing was loaded")
+                "the perturbation key file holds the pseudonymisation key: make a separate key with `data keygen`; nothing was loaded")
         }
-        if stored == nil {
-            try await db.execute(
-                "INSERT INTO broker.ingest_key (check_value) VALUES (\(pseudonymiser.keyCheckValue)) ON CONFLICT DO NOTHING",
-                "record the key check value")
+        try await db.transaction("check the keys") {
+            let rows = try await db.query(
+                "SELECT check_value, perturbation_check_value FROM broker.ingest_key FOR UPDATE", "read the key check values")
+            var stored: (pseudonymisation: String, perturbation: String?)?
+            for try await (pseudonymisation, perturbation) in rows.decode((String, String?).self) { stored = (pseudonymisation, perturbation) }
+            if let stored, stored.pseudonymisation != pseudonymiser.keyCheckValue {
+                throw StoreError.ingestRefused(
+                    "the key file is not the key earlier extracts were pseudonymised with: pseudonyms would not link; nothing was loaded")
+            }
+            if let stored, let perturbation = stored.perturbation, perturbation != recordKeys.keyCheckValue {
+                throw StoreError.ingestRefused(
+                    "the perturbation key file is not the key earlier loads derived record keys with: record keys would not match; nothing was loaded"
+                )
+            }
+            if stored?.perturbation == nil {
+                try await db.execute(
+                    """
+                    INSERT INTO broker.ingest_key AS k (check_value, perturbation_check_value)
+                    VALUES (\(pseudonymiser.keyCheckValue), \(recordKeys.keyCheckValue))
+                    ON CONFLICT (singleton) DO UPDATE SET perturbation_check_value = EXCLUDED.perturbation_check_value
+                    WHERE k.perturbation_check_value IS NULL
+                    """,
+                    "record the key check values")
+            }
         }
     }
 
@@ -114,7 +146,7 @@ public struct Ingestor: Sendable {
         try await db.transaction("ingest of \(name)") {
             try await db.execute(unsafeSQL: target.createSQL, "create staging for \(name)")
             let batchSize = self.batchSize
-            let counts = try await Self.copy(reader, into: target, db: db, batchSize: batchSize, quarantine: pending)
+            let counts = try await Self.copy(reader, into: target, db: db, batchSize: batchSize, recordKeys: self.recordKeys, quarantine: pending)
             report.rowsRead = counts.read
             try await db.execute(unsafeSQL: target.personSQL, "load persons of \(name)")
             let duplicates = try await db.query(PostgresQuery(unsafeSQL: target.mergeSQL), "load \(name)")
@@ -140,7 +172,8 @@ public struct Ingestor: Sendable {
 
     /// Streams the file's valid rows into the staging table with COPY; invalid rows go to quarantine.
     private static func copy(
-        _ reader: ExtractReader, into target: StagingTable, db: Database, batchSize: Int, quarantine: QuarantineFile.Pending
+        _ reader: ExtractReader, into target: StagingTable, db: Database, batchSize: Int, recordKeys: RecordKeys,
+        quarantine: QuarantineFile.Pending
     ) async throws -> (read: Int, quarantined: Int) {
         var read = 0
         var quarantined = 0
@@ -150,8 +183,10 @@ public struct Ingestor: Sendable {
             do {
                 while let batch = try reader.next(batchOf: batchSize) {
                     buffer.removeAll(keepingCapacity: true)
-                    for record in batch.care { CopyText.append(record, to: &buffer) }
-                    for record in batch.hospital { CopyText.append(record, to: &buffer) }
+                    for record in batch.care { CopyText.append(record, recordKey: recordKeys.recordKey(personID: record.personID), to: &buffer) }
+                    for record in batch.hospital {
+                        CopyText.append(record, recordKey: recordKeys.recordKey(personID: record.personID), to: &buffer)
+                    }
                     for row in batch.quarantined {
                         try quarantine.write(file: row.fileName, line: row.lineNumber, reason: row.reason, raw: row.rawLine)
                     }

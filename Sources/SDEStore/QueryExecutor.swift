@@ -10,7 +10,9 @@ public import SDEQuery
 /// SELECT the curated views and nothing else, and sets a `statement_timeout` for the query and turns JIT off. The
 /// result is read row by row and refused once it passes ``maxCells`` cells (rows × measures). The connecting role
 /// must be a member of `sde_reader` (or a superuser). Errors are ``StoreError``s without SQL text or values; a
-/// statement timeout (SQLSTATE 57014) is ``StoreError/queryTimeout(_:)``.
+/// statement timeout (SQLSTATE 57014) is ``StoreError/queryTimeout(_:)``. While any linked row lacks its record key
+/// (`broker.record_keys_complete()`, read in the same transaction), no statement runs:
+/// ``StoreError/recordKeysIncomplete(_:)``.
 ///
 /// ```swift
 /// let compiled = try QueryCompiler.compile(run)
@@ -87,19 +89,28 @@ public struct QueryExecutor: Sendable {
         let what = "vetted query \(query.queryID)"
         do {
             return try await db.transaction(what, readOnly: true) {
-                // One round trip: the data version (read with the connecting role's rights: permissions are checked
-                // before the statement runs), the reader role, the timeout, and no JIT (for these aggregate statements
-                // compiling costs more than it saves: seconds at 1M persons). set_config('role') is SET LOCAL ROLE,
-                // checks included.
+                // One round trip: the data version and whether every row has its record key (read with the connecting
+                // role's rights: permissions are checked before the statement runs), the reader role, the timeout, and
+                // no JIT (for these aggregate statements compiling costs more than it saves: seconds at 1M persons).
+                // set_config('role') is SET LOCAL ROLE, checks included.
                 let timeout = String(timeoutMilliseconds)
                 let rows = try await db.query(
                     """
-                    SELECT (SELECT version FROM broker.data_version), set_config('role', \(Self.readerRole), true),
-                           set_config('statement_timeout', \(timeout), true), set_config('jit', 'off', true)
+                    SELECT (SELECT version FROM broker.data_version), broker.record_keys_complete(),
+                           set_config('role', \(Self.readerRole), true), set_config('statement_timeout', \(timeout), true),
+                           set_config('jit', 'off', true)
                     """, "switch \(what) to \(Self.readerRole) with its timeout")
                 var version: Int64?
-                for try await (read, _, _, _) in rows.decode((Int64, String, String, String).self) { version = read }
+                var keysComplete = false
+                for try await (read, complete, _, _, _) in rows.decode((Int64, Bool, String, String, String).self) {
+                    version = read
+                    keysComplete = complete
+                }
                 guard let version else { throw StoreError.queryFailed("\(what) found no data version") }
+                guard keysComplete else {
+                    throw StoreError.recordKeysIncomplete(
+                        "\(what) was not run: some records have no record key yet; an operator must run `data ingest` with the perturbation key")
+                }
                 return try await body(what, version)
             }
         } catch let error as StoreError {

@@ -6,7 +6,7 @@ public struct StoreError: Error, CustomStringConvertible, Sendable {
     private enum Code: Sendable {
         case processFailed, clusterNotRunning, postgresNotInstalled, invalidDatabaseURL, migrationFailed
         case migrationChanged, databaseUnavailable, ingestRefused, io, auditUnavailable
-        case queryTimeout, tooManyCells, queryFailed, invalidArgument
+        case queryTimeout, tooManyCells, queryFailed, invalidArgument, recordKeysIncomplete
     }
 
     private let code: Code
@@ -60,6 +60,7 @@ public struct StoreError: Error, CustomStringConvertible, Sendable {
         case .tooManyCells: "too_many_cells"
         case .queryFailed: "query_failed"
         case .invalidArgument: "invalid_argument"
+        case .recordKeysIncomplete: "record_keys_incomplete"
         }
     }
     /// A vetted query ran longer than the statement timeout and was cancelled by PostgreSQL (SQLSTATE 57014).
@@ -70,4 +71,7 @@ public struct StoreError: Error, CustomStringConvertible, Sendable {
     public static func queryFailed(_ message: String) -> StoreError { StoreError(.queryFailed, message) }
     /// A caller passed a value the store refuses before touching the database (e.g. a malformed user id for a token).
     public static func invalidArgument(_ message: String) -> StoreError { StoreError(.invalidArgument, message) }
+    /// Some linked rows have no record key yet (loaded before record keys existed): vetted queries are refused, rather than
+    /// compute cell keys that miss persons, until `data ingest` with the perturbation key fills them in.
+    public static func recordKeysIncomplete(_ message: String) -> StoreError { StoreError(.recordKeysIncomplete, message) }
 }

@@ -6,8 +6,11 @@ DROP VIEW IF EXISTS datasets.care_events;
 -- `la_code` is the base column itself, not an expression over it: with GROUPING SETS, PostgreSQL wraps a view's
 -- computed columns so that no index can serve a filter on them, and a query for one local authority then scanned the
 -- whole country's events (see migration 0009 for the index that serves it).
+-- `record_key` (migration 0012) is the person's secret record key, copied onto the event: the compiler sums it into
+-- cell keys and never offers it as a dimension or measure.
 CREATE VIEW datasets.care_events AS
 SELECT e.person_id,
+       e.record_key,
        e.event_start                                        AS period_date,
        to_char(e.event_start, 'YYYY"Q"Q')                   AS quarter,
        e.la_code                                            AS la_code,

@@ -5,8 +5,10 @@
 DROP VIEW IF EXISTS datasets.hospital_discharges;
 -- LEFT JOIN to local_authority gives the same rows as an inner join (person.la_code is a NOT NULL foreign key), but
 -- PostgreSQL drops it from queries that do not use the region.
+-- `record_key`: the person's secret record key (migration 0012), only ever summed into cell keys.
 CREATE VIEW datasets.hospital_discharges AS
 SELECT h.person_id,
+       h.record_key,
        h.discharge_date                                     AS period_date,
        to_char(h.discharge_date, 'YYYY"Q"Q')                AS quarter,
        p.la_code::text                                      AS la_code,

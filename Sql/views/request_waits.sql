@@ -4,8 +4,10 @@ DROP VIEW IF EXISTS datasets.request_waits;
 -- LEFT JOINs to person and local_authority give the same rows as inner joins (the foreign keys are NOT NULL), but
 -- PostgreSQL can drop a LEFT JOIN to a unique key whose columns a query does not use: a query without age band,
 -- sex or region never reads the person or local authority tables.
+-- `record_key`: the person's secret record key (migration 0012), only ever summed into cell keys.
 CREATE VIEW datasets.request_waits AS
 SELECT r.person_id,
+       r.record_key,
        r.event_start                                        AS period_date,
        to_char(r.event_start, 'YYYY"Q"Q')                   AS quarter,
        r.la_code::text                                      AS la_code,

@@ -156,6 +156,7 @@ struct Fixture: Sendable {
                 description: One row per request.
                 view: datasets.request_waits
                 person_key: person_id
+                record_key: record_key
                 period_column: period_date
                 coverage: {from: 2022Q2, to: 2025Q1}
                 dimensions:
@@ -211,6 +212,7 @@ struct Fixture: Sendable {
                 description: One row per discharge.
                 view: datasets.hospital_discharges
                 person_key: person_id
+                record_key: record_key
                 period_column: period_date
                 coverage: {from: 2022Q2, to: 2025Q1}
                 dimensions:

@@ -112,6 +112,27 @@ struct BrokenFixture: Sendable, CustomTestStringConvertible {
             name: "release parameter outside coverage", file: "releases.yaml", old: "{from: 2024Q1, to: 2024Q4}", new: "{from: 2024Q1, to: 2025Q2}",
             at: "parameters:", message: "Parameter 'to': 2025Q2 is outside the data window"),
         BrokenFixture(
+            name: "record key as a dimension", file: "datasets.yaml", old: "      - name: support_reason\n", new: "      - name: record_key\n",
+            at: "      - name: record_key", message: "'record_key' is the dataset's record key: it is only ever summed into cell keys"),
+        BrokenFixture(
+            name: "record key as a flag", file: "datasets.yaml", old: "      - name: assessed\n", new: "      - name: record_key\n",
+            at: "      - name: record_key", message: "'record_key' is the dataset's record key"),
+        BrokenFixture(
+            name: "record key as a magnitude", file: "datasets.yaml", old: "      - name: days_to_assessment\n",
+            new: "      - name: record_key\n", at: "      - name: record_key", message: "'record_key' is the dataset's record key"),
+        BrokenFixture(
+            name: "record key as a measure", file: "datasets.yaml", old: "      - name: requests\n", new: "      - name: record_key\n",
+            at: "      - name: record_key", message: "'record_key' is the dataset's record key"),
+        BrokenFixture(
+            name: "record key is the person key", file: "datasets.yaml", old: "    record_key: record_key\n", new: "    record_key: person_id\n",
+            at: "record_key: person_id", message: "'record_key' must name a column of its own"),
+        BrokenFixture(
+            name: "query groups by the record key", file: "queries/q1.yaml", old: "dimensions: [la_code, quarter]",
+            new: "dimensions: [la_code, quarter, record_key]", at: "dimensions:", message: "'record_key' is the dataset's record key"),
+        BrokenFixture(
+            name: "query filters on the record key", file: "queries/q1.yaml", old: "  - flag: assessed\n    equals: true\n",
+            new: "  - dimension: record_key\n    values: ['1']\n", at: "dimension: record_key", message: "'record_key' is the dataset's record key"),
+        BrokenFixture(
             name: "approval signature not hex", file: "queries/q2.yaml", old: "measures: [persons, at_home_rate]\n",
             new: "measures: [persons, at_home_rate]\napproval:\n  signer: ig\n  date: 2026-01-02\n  signature: zz\n", at: "signature: zz",
             message: "'signature' must be a 64-byte Ed25519 signature"),

@@ -149,12 +149,12 @@ import Testing
             let measure = try #require(dataset.measure(named: name))
             let parts: [String]
             switch measure.kind {
-            case .persons: parts = ["persons"]
-            case .events: parts = ["count", "persons"]
-            case .sum: parts = ["total", "persons", "largest"]
-            case .mean: parts = ["value", "persons", "records"]
-            case .median: parts = ["value", "persons"]
-            case .rate: parts = ["numerator", "denominator"]
+            case .persons: parts = ["persons", "key"]
+            case .events: parts = ["count", "persons", "key"]
+            case .sum: parts = ["total", "persons", "largest", "key"]
+            case .mean: parts = ["value", "persons", "records", "key"]
+            case .median: parts = ["value", "persons", "key"]
+            case .rate: parts = ["numerator", "denominator", "key", "numerator_key"]
             }
             #expect(compiled.measures.first { $0.name == name }?.kind.rawValue == measure.kind.name)
             expectedColumns += parts.map { "\(name).\($0)" }
@@ -172,6 +172,32 @@ import Testing
         #expect(sql.contains("\(person) AS \"reablement_rate.denominator\""))
         #expect(sql.contains("\(person) FILTER (WHERE \"at_home_91_days\" AND \"reablement_within_7_days\") AS \"at_home_91_days_rate.numerator\""))
         #expect(sql.contains("\(person) FILTER (WHERE \"reablement_within_7_days\") AS \"at_home_91_days_rate.denominator\""))
+    }
+
+    @Test func everyMeasureHasACellKeyOverExactlyThePersonsItCounts() throws {
+        let key = { (condition: String?) in
+            "coalesce(sum(DISTINCT \"record_key\")" + (condition.map { " FILTER (WHERE \($0))" } ?? "") + " % 4294967296, 0)::bigint"
+        }
+        let requests = try Self.compiled("requests-by-la-quarter").sql
+        #expect(requests.contains("\(key(nil)) AS \"persons.key\""))
+        #expect(requests.contains("\(key(nil)) AS \"requests.key\""))
+        let rates = try Self.compiled("discharge-reablement-by-la").sql
+        #expect(rates.contains("\(key(nil)) AS \"reablement_rate.key\""))
+        #expect(rates.contains("\(key("\"reablement_within_7_days\"")) AS \"reablement_rate.numerator_key\""))
+        #expect(rates.contains("\(key("\"reablement_within_7_days\"")) AS \"at_home_91_days_rate.key\""))
+        #expect(rates.contains("\(key("\"at_home_91_days\" AND \"reablement_within_7_days\"")) AS \"at_home_91_days_rate.numerator_key\""))
+        let waits = try Self.compiled("waits-by-la-quarter").sql
+        #expect(waits.contains("\(key("\"days_to_assessment\" IS NOT NULL")) AS \"mean_days_to_assessment.key\""))
+        #expect(waits.contains("\(key("\"days_to_assessment\" IS NOT NULL")) AS \"median_days_to_assessment.key\""))
+        // The record key is read only inside those aggregates (and, for sums, carried per person): never grouped or returned.
+        for id in Self.allQueries {
+            let compiled = try Self.compiled(id)
+            #expect(!compiled.columns.contains { $0.name.contains("record_key") })
+            #expect(!compiled.groupingSets.joined().contains("record_key"))
+            let keyColumns = compiled.columns.filter { $0.name.hasSuffix(".key") || $0.name.hasSuffix(".numerator_key") }
+            #expect(keyColumns.count == compiled.measures.count + compiled.measures.filter { $0.kind == .rate }.count)
+            #expect(keyColumns.allSatisfy { $0.type == .integer })
+        }
     }
 
     @Test func meansAndMediansCarryThePersonsBehindThem() throws {
@@ -211,7 +237,8 @@ import Testing
         let sql = compiled.sql
         #expect(sql.contains("person_totals AS ("))
         for set in compiled.groupingSets {
-            #expect(sql.contains("(" + (set + ["person_id"]).map { "\"\($0)\"" }.joined(separator: ", ") + ")"), "per-person set \(set)")
+            let perPerson = "(" + (set + ["person_id", "record_key"]).map { "\"\($0)\"" }.joined(separator: ", ") + ")"
+            #expect(sql.contains(perPerson), "per-person set \(set)")
         }
         #expect(sql.contains("sum(\"weekly_cost\") AS \"total_weekly_cost.person_total\""))
         #expect(
@@ -219,6 +246,11 @@ import Testing
                 "(array_agg(\"total_weekly_cost.person_total\"::float8 ORDER BY \"total_weekly_cost.person_total\" DESC) "
                     + "FILTER (WHERE \"total_weekly_cost.person_total\" IS NOT NULL))[1:$\(n)::int] AS \"total_weekly_cost.largest\""))
         #expect(sql.contains("count(\"total_weekly_cost.person_total\") AS \"total_weekly_cost.persons\""))
+        // Each contributor's record key is carried through person_totals (grouped by person) and summed once per cell.
+        #expect(
+            sql.contains(
+                "coalesce(sum(\"record_key\") FILTER (WHERE \"total_weekly_cost.person_total\" IS NOT NULL) % 4294967296, 0)::bigint "
+                    + "AS \"total_weekly_cost.key\""))
         // The median and mean stay row-level.
         #expect(sql.contains("percentile_cont(0.5) WITHIN GROUP (ORDER BY \"planned_hours\"::float8) AS \"median_planned_hours.value\""))
         // The default profile's n = 2 still returns two (p% needs the top two).
@@ -256,18 +288,29 @@ import Testing
         #expect(refused([.dimension("outcome", in: ["ended"])], over: dataset)?.message.contains("not a dimension") == true)
         #expect(refused([.flag("assessed", equals: true)], over: dataset)?.message.contains("not a flag") == true)
         #expect(refused([], over: other)?.message.contains("reads dataset care_events") == true)
+        // The record key is never a filter (nor a dimension or measure: the policy loader refuses those, see PolicyLoadingTests).
+        #expect(refused([.dimension(dataset.recordKey, in: ["1"])], over: dataset)?.message.contains("record key") == true)
+        #expect(refused([.flag(dataset.recordKey, equals: true)], over: dataset)?.message.contains("record key") == true)
     }
 
     @Test func resultRowsDecodeWithTotalsAsNil() throws {
         let compiled = try Self.compiled("requests-by-la-quarter")
         // grouping bits: region_code (4), la_code (2), quarter (1).
-        let regionTotal: [ResultValue] = [.integer(0b011), .text("E12000001"), .null, .null, .integer(40), .integer(55), .integer(40)]
+        let regionTotal: [ResultValue] = [
+            .integer(0b011), .text("E12000001"), .null, .null, .integer(40), .integer(4_294_967_295), .integer(55), .integer(40),
+            .integer(4_294_967_295),
+        ]
         #expect(
             try compiled.statisticsRow(regionTotal)
-                == StatisticsRow(dimensions: ["E12000001", nil, nil], cells: [.persons(40), .events(count: 55, persons: 40)]))
-        let cell: [ResultValue] = [.integer(0), .text("E12000001"), .text("E06000001"), .text("2024Q1"), .integer(9), .integer(12), .integer(9)]
+                == StatisticsRow(
+                    dimensions: ["E12000001", nil, nil], cells: [.persons(40), .events(count: 55, persons: 40)],
+                    keys: [CellKey(persons: 4_294_967_295), CellKey(persons: 4_294_967_295)]))
+        let cell: [ResultValue] = [
+            .integer(0), .text("E12000001"), .text("E06000001"), .text("2024Q1"), .integer(9), .integer(17), .integer(12), .integer(9),
+            .integer(17),
+        ]
         #expect(try compiled.statisticsRow(cell).dimensions == ["E12000001", "E06000001", "2024Q1"])
-        let england: [ResultValue] = [.integer(0b111), .null, .null, .null, .integer(900), .integer(1200), .integer(900)]
+        let england: [ResultValue] = [.integer(0b111), .null, .null, .null, .integer(900), .integer(0), .integer(1200), .integer(900), .integer(0)]
         #expect(try compiled.statisticsRow(england).dimensions == [nil, nil, nil])
         var totalWithValue = regionTotal
         totalWithValue[2] = .text("E06000001")
@@ -275,8 +318,16 @@ import Testing
         cellWithoutValue[3] = .null
         var negative = cell
         negative[4] = .integer(-1)
+        // A cell key is in 0..<2^32 and never NULL.
+        var keyTooLarge = cell
+        keyTooLarge[5] = .integer(4_294_967_296)
+        var keyNegative = cell
+        keyNegative[5] = .integer(-1)
+        var keyNull = cell
+        keyNull[8] = .null
         for bad in [
-            totalWithValue, cellWithoutValue, negative, Array(cell.dropLast()), [.integer(8)] + cell.dropFirst(), [.text("0")] + cell.dropFirst(),
+            totalWithValue, cellWithoutValue, negative, keyTooLarge, keyNegative, keyNull, Array(cell.dropLast()), [.integer(8)] + cell.dropFirst(),
+            [.text("0")] + cell.dropFirst(),
         ] {
             #expect(throws: QueryError.self) { try compiled.statisticsRow(bad) }
         }
@@ -291,8 +342,8 @@ import Testing
     @Test func sumMeanMedianAndRateRowsDecode() throws {
         let cost = try Self.compiled("home-care-cost-by-support-reason")
         let row: [ResultValue] = [
-            .integer(0b01), .text("mental_health"), .null, .integer(30), .double(5000), .integer(30), .doubleArray([900, 600]), .double(166.5),
-            .integer(30), .integer(32), .double(10.5), .integer(29),
+            .integer(0b01), .text("mental_health"), .null, .integer(30), .integer(11), .double(5000), .integer(30), .doubleArray([900, 600]),
+            .integer(11), .double(166.5), .integer(30), .integer(32), .integer(11), .double(10.5), .integer(29), .integer(7),
         ]
         #expect(
             try cost.statisticsRow(row)
@@ -301,23 +352,28 @@ import Testing
                     cells: [
                         .persons(30), .sum(MagnitudeStatistic(total: 5000, persons: 30, largest: [900, 600])), .mean(value: 166.5, persons: 30, records: 32),
                         .median(value: 10.5, persons: 29),
-                    ]))
+                    ],
+                    keys: [CellKey(persons: 11), CellKey(persons: 11), CellKey(persons: 11), CellKey(persons: 7)]))
         // Aggregates over no values are NULL: an empty sum, and a mean over nobody.
         let empty: [ResultValue] = [
-            .integer(0), .text("mental_health"), .text("E12000001"), .integer(1), .null, .integer(0), .null, .null, .integer(0), .integer(0), .null, .integer(0),
+            .integer(0), .text("mental_health"), .text("E12000001"), .integer(1), .integer(5), .null, .integer(0), .null, .integer(0), .null,
+            .integer(0), .integer(0), .integer(0), .null, .integer(0), .integer(0),
         ]
         #expect(
             try cost.statisticsRow(empty).cells == [
                 .persons(1), .sum(MagnitudeStatistic(total: 0, persons: 0, largest: [])), .mean(value: 0, persons: 0, records: 0), .median(value: 0, persons: 0),
             ])
         var wrongType = row
-        wrongType[6] = .double(900)
+        wrongType[7] = .double(900)
         #expect(throws: QueryError.self) { try cost.statisticsRow(wrongType) }
         let rates = try Self.compiled("discharge-reablement-by-la")
-        let rateRow: [ResultValue] = [.integer(0b11), .null, .null, .integer(500), .integer(120), .integer(500), .integer(80), .integer(120)]
-        #expect(
-            try rates.statisticsRow(rateRow).cells == [
-                .persons(500), .rate(numerator: 120, denominator: 500), .rate(numerator: 80, denominator: 120),
-            ])
+        let rateRow: [ResultValue] = [
+            .integer(0b11), .null, .null, .integer(500), .integer(1), .integer(120), .integer(500), .integer(1), .integer(2), .integer(80),
+            .integer(120), .integer(2), .integer(3),
+        ]
+        let decoded = try rates.statisticsRow(rateRow)
+        #expect(decoded.cells == [.persons(500), .rate(numerator: 120, denominator: 500), .rate(numerator: 80, denominator: 120)])
+        // A rate's key is its denominator's; the numerator's has its own.
+        #expect(decoded.keys == [CellKey(persons: 1), CellKey(persons: 1, numerator: 2), CellKey(persons: 2, numerator: 3)])
     }
 }

@@ -22,13 +22,14 @@ import Testing
         let prefix = "\(la)-\(day)-\(tag)"
         try await db.execute(
             """
-            INSERT INTO linked.person (person_id, birth_year, sex, la_code)
-            SELECT sha256(convert_to(\(prefix) || g::text, 'UTF8')), 1950, 'F', \(la) FROM generate_series(1, \(count)) g
+            INSERT INTO linked.person (person_id, record_key, birth_year, sex, la_code)
+            SELECT sha256(convert_to(\(prefix) || g::text, 'UTF8')), ('x' || left(md5(\(prefix) || g::text), 15))::bit(60)::bigint, 1950, 'F', \(la)
+            FROM generate_series(1, \(count)) g
             """)
         try await db.execute(
             """
-            INSERT INTO linked.care_event (person_id, la_code, event_ref, event_type, event_start, outcome, support_reason)
-            SELECT sha256(convert_to(\(prefix) || g::text, 'UTF8')), \(la), \(prefix) || g::text, 'request', \(day)::date, 'signposted', 'physical_support'
+            INSERT INTO linked.care_event (person_id, record_key, la_code, event_ref, event_type, event_start, outcome, support_reason)
+            SELECT sha256(convert_to(\(prefix) || g::text, 'UTF8')), ('x' || left(md5(\(prefix) || g::text), 15))::bit(60)::bigint, \(la), \(prefix) || g::text, 'request', \(day)::date, 'signposted', 'physical_support'
             FROM generate_series(1, \(count)) g
             """)
     }

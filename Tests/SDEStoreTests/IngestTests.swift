@@ -15,18 +15,21 @@ import Testing
         var extracts: String { root + "/extracts" }
         var quarantine: String { root + "/quarantine.csv" }
         let key: PseudonymisationKey
+        let perturbationKey: PerturbationKey
         let summary: SyntheticExtracts.Summary
 
         init(persons: Int, seed: UInt64, badRowRate: Double = 0) throws {
             root = FileManager.default.temporaryDirectory.appendingPathComponent("sde-ingest-\(UUID().uuidString)").path
             key = PseudonymisationKey.generate()
+            perturbationKey = PerturbationKey.generate()
             summary = try SyntheticExtracts.write(
                 persons: persons, seed: seed, to: root + "/extracts", badRowRate: badRowRate, localAuthorities: IngestTests.authorities)
         }
 
-        func ingestor(key: PseudonymisationKey? = nil, quarantine: String? = nil) -> Ingestor {
+        func ingestor(key: PseudonymisationKey? = nil, perturbationKey: PerturbationKey? = nil, quarantine: String? = nil) -> Ingestor {
             Ingestor(
-                pseudonymiser: Pseudonymiser(key: key ?? self.key), localAuthorityCodes: Set(IngestTests.authorities.map(\.code)),
+                pseudonymiser: Pseudonymiser(key: key ?? self.key), recordKeys: RecordKeys(key: perturbationKey ?? self.perturbationKey),
+                localAuthorityCodes: Set(IngestTests.authorities.map(\.code)),
                 quarantinePath: quarantine ?? self.quarantine, batchSize: 500)
         }
 

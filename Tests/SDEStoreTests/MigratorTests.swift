@@ -72,7 +72,7 @@ import Testing
         try await TestPostgres.withDatabase { _, db in
             let person = ByteBuffer(bytes: [UInt8](repeating: 7, count: 32))
             try await db.execute(
-                "INSERT INTO linked.person (person_id, birth_year, sex, la_code) VALUES (\(person), 1940, 'F', 'E06000001')")
+                "INSERT INTO linked.person (person_id, record_key, birth_year, sex, la_code) VALUES (\(person), 7, 1940, 'F', 'E06000001')")
             let bad: [(values: String, sqlState: String)] = [
                 // a service without hours or cost
                 ("'E06000001', 'r1', 'service', '2023-01-01', 'ongoing', 'home_care', 'physical_support', NULL, NULL", "23514"),
@@ -89,9 +89,9 @@ import Testing
             for (values, sqlState) in bad + [(good, "")] {
                 let insert = PostgresQuery(
                     unsafeSQL: """
-                        INSERT INTO linked.care_event (person_id, la_code, event_ref, event_type, event_start, outcome,
+                        INSERT INTO linked.care_event (person_id, record_key, la_code, event_ref, event_type, event_start, outcome,
                             service_type, support_reason, planned_hours, unit_cost)
-                        VALUES ($1, \(values))
+                        VALUES ($1, 7, \(values))
                         """, binds: binds(person))
                 if sqlState.isEmpty {
                     try await db.execute(insert)
