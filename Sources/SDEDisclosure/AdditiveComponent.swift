@@ -41,6 +41,9 @@ struct AdditiveComponent: Sendable {
         let cells = table.rows.map { $0.cells[measure] }
         let keys = table.rows.map { $0.key(measure) }
         let k = Double(values.rules.threshold)
+        // A rate over nobody has no value to protect where zeros are not disclosive: its zero denominator is the
+        // released zero of the same persons.
+        let emptyRateNeedsNoWidth = !values.rules.zerosDisclosive && table.measures[measure].kind == .rate
         func counts(_ counts: [Int], _ component: AuditComponent, everyDimension: Bool, key: (CellKey) -> UInt32) -> AdditiveComponent {
             AdditiveComponent(
                 measure: measure, component: component, values: counts.map(Double.init),
@@ -48,7 +51,7 @@ struct AdditiveComponent: Sendable {
                     let bounds = values.countBounds(released: values.count(count, key: key(cellKey)))
                     return (Double(bounds.lowerBound), Double(bounds.upperBound))
                 },
-                requiredWidth: Array(repeating: k, count: counts.count), addsUpOverEveryDimension: everyDimension,
+                requiredWidth: cells.map { emptyRateNeedsNoWidth && $0.persons == 0 ? 0 : k }, addsUpOverEveryDimension: everyDimension,
                 isPerturbed: values.table != nil)
         }
         switch table.measures[measure].kind {

@@ -59,12 +59,10 @@ import Testing
         let (status, output) = try Self.attack(directory)
         // The attacker must at least have read the documents (exit 2 is bad input, not a verdict).
         #expect(status == 0 || status == 1, "attack.py could not run:\n\(output)")
-        // Today's engine (rounding, rule labels, missing rows, a ledger keyed by vetted query) fails this: the
-        // attacker finds exact groups of 1 to k-1 persons (mechanisms 1, 3, 5). The cell-key engine of issue 11 must
-        // make it pass; then remove this `withKnownIssue` wrapper so that the expectation below stands on its own.
-        withKnownIssue("cell-key method not yet in the engine") {
-            #expect(status == 0, "the attacker determined fewer than k persons:\n\(output)")
-        }
+        // The engine before the cell-key method (rounding, rule labels, missing rows, a ledger keyed by vetted query)
+        // failed this: the attacker found exact groups of 1 to k-1 persons through mechanisms 1, 3 and 5, and narrow
+        // intervals through 4 and 5.
+        #expect(status == 0, "the attacker determined fewer than k persons:\n\(output)")
     }
 
     /// Runs `python3 Tests/Attacks/attack.py DIR`; returns its exit status and its output.

@@ -12,7 +12,13 @@ func withAuditedDatabase(
     try await TestPostgres.withDatabase { config, db in
         if let scratch { _ = try await scratch.ingestor().ingest(directory: scratch.extracts, db: db) }
         let trail = try await fixture.open(config)
-        try await body(config, db, trail, fixture)
+        do {
+            try await body(config, db, trail, fixture)
+        } catch {
+            // A trail dropped unclosed would leave its connection open (postgres-nio traps on that): close it first.
+            await trail.close()
+            throw error
+        }
         await trail.close()
     }
 }
