@@ -133,6 +133,25 @@ struct BrokenFixture: Sendable, CustomTestStringConvertible {
             name: "query filters on the record key", file: "queries/q1.yaml", old: "  - flag: assessed\n    equals: true\n",
             new: "  - dimension: record_key\n    values: ['1']\n", at: "dimension: record_key", message: "'record_key' is the dataset's record key"),
         BrokenFixture(
+            name: "unknown count method", file: "disclosure-profiles.yaml", old: "method: rounding", new: "method: noise",
+            at: "method: noise", message: "unknown method 'noise'; methods are cell_key and rounding"),
+        BrokenFixture(
+            name: "a rounding key under the cell-key method", file: "disclosure-profiles.yaml", old: "method: rounding",
+            new: "method: cell_key\n    max_noise: 4\n    noise_variance: 2.5\n    magnitude_noise: 0.1", at: "rounding_base: 5",
+            message: "'rounding_base' does not apply to the cell_key method"),
+        BrokenFixture(
+            name: "the cell-key method without its noise", file: "disclosure-profiles.yaml", old: "method: rounding\n    threshold: 10\n    rounding_base: 5",
+            new: "method: cell_key\n    threshold: 10", at: "  - id: standard", message: "is missing required key 'max_noise'"),
+        BrokenFixture(
+            name: "noise variance beyond the maximum noise", file: "disclosure-profiles.yaml",
+            old: "method: rounding\n    threshold: 10\n    rounding_base: 5",
+            new: "method: cell_key\n    threshold: 10\n    max_noise: 2\n    noise_variance: 5\n    magnitude_noise: 0.1", at: "noise_variance: 5",
+            message: "the noise variance must be in (0, 4), not 5.0"),
+        BrokenFixture(
+            name: "a project changes the count method", file: "projects/p1.yaml", old: "threshold: 20",
+            new: "method: cell_key\n    max_noise: 4\n    noise_variance: 2.5\n    magnitude_noise: 0.1", at: "method: cell_key",
+            message: "overrides loosen profile 'standard' (method"),
+        BrokenFixture(
             name: "approval signature not hex", file: "queries/q2.yaml", old: "measures: [persons, at_home_rate]\n",
             new: "measures: [persons, at_home_rate]\napproval:\n  signer: ig\n  date: 2026-01-02\n  signature: zz\n", at: "signature: zz",
             message: "'signature' must be a 64-byte Ed25519 signature"),
