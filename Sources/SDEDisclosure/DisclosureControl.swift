@@ -40,15 +40,29 @@ public struct DisclosureControl: Sendable {
             ruleOf[position.measure][position.row] = .differencing
         }
         var audited: [AuditedCell] = []
-        for measure in table.measures.indices {
-            let components = AdditiveComponent.components(of: table, measure: measure, values: values)
-            guard !components.isEmpty else { continue }
-            var suppressed = ruleOf[measure].map { $0 != nil }
-            guard let cells = try SecondarySuppression(structure: structure, components: components).protect(&suppressed) else {
-                throw .auditFailed("measure \(table.measures[measure].name): suppressed cells stay recomputable from the table's totals")
+        // Persons and the events of the same persons bound each other (persons <= events), so they are withheld
+        // together; withholding more can call for more partners, so the measures are protected until nothing changes.
+        let linked = linkedCountMeasures(table.measures)
+        var changed = true
+        while changed {
+            changed = false
+            audited = []
+            for measure in table.measures.indices {
+                let components = AdditiveComponent.components(of: table, measure: measure, values: values)
+                guard !components.isEmpty else { continue }
+                var suppressed = ruleOf[measure].map { $0 != nil }
+                guard let cells = try SecondarySuppression(structure: structure, components: components).protect(&suppressed) else {
+                    throw .auditFailed("measure \(table.measures[measure].name): suppressed cells stay recomputable from the table's totals")
+                }
+                for row in suppressed.indices where suppressed[row] && ruleOf[measure][row] == nil { ruleOf[measure][row] = .secondary }
+                audited += cells
             }
-            for row in suppressed.indices where suppressed[row] && ruleOf[measure][row] == nil { ruleOf[measure][row] = .secondary }
-            audited += cells
+            for (a, b) in linked {
+                for row in table.rows.indices where (ruleOf[a][row] == nil) != (ruleOf[b][row] == nil) {
+                    if ruleOf[a][row] == nil { ruleOf[a][row] = .secondary } else { ruleOf[b][row] = .secondary }
+                    changed = true
+                }
+            }
         }
         for position in sharedValueSuppressions(table.measures, ruleOf) { ruleOf[position.measure][position.row] = .secondary }
         let rows = table.rows.enumerated().map { r, row in
@@ -96,6 +110,15 @@ public struct DisclosureControl: Sendable {
             }
         }
         return AuditReport(cells: audited.sorted { ($0.position, $0.component.rawValue) < ($1.position, $1.component.rawValue) })
+    }
+
+    /// Pairs of measures counting the same persons, one as persons and one as the events behind them: a released
+    /// event count caps a withheld person count of its row (persons <= events), and a released person count floors a
+    /// withheld event count, so each pair is withheld row by row together.
+    func linkedCountMeasures(_ measures: [TableMeasure]) -> [(Int, Int)] {
+        let persons = measures.indices.filter { measures[$0].kind == .persons }
+        let events = measures.indices.filter { measures[$0].kind == .events }
+        return persons.flatMap { p in events.map { (p, $0) } }
     }
 
     /// Means and medians to withhold because a sum of the same value in the same row is suppressed.

@@ -188,3 +188,31 @@ import Testing
         #expect(narrow.failures.count == 2)
     }
 }
+
+/// Persons and the events of the same persons are withheld together, row by row.
+@Suite struct LinkedCountTests {
+    /// Alone, persons would take X as M's partner (the smallest person count) and events F (the smallest event count):
+    /// then F's released persons would floor its withheld events and X's released events cap its withheld persons
+    /// (persons <= events). Linked, both measures withhold M, F and X.
+    @Test func personsAndEventsAreWithheldTogether() throws {
+        let table = StatisticsTable(
+            dimensions: [TableDimension(name: "sex", partitionsPersons: true)],
+            measures: [TableMeasure(name: "persons", kind: .persons), TableMeasure(name: "events", kind: .events)],
+            rows: [
+                StatisticsRow(dimensions: ["F"], cells: [.persons(40), .events(count: 45, persons: 40)]),
+                StatisticsRow(dimensions: ["M"], cells: [.persons(3), .events(count: 5, persons: 3)]),
+                StatisticsRow(dimensions: ["X"], cells: [.persons(25), .events(count: 100, persons: 25)]),
+                StatisticsRow(dimensions: [nil], cells: [.persons(68), .events(count: 150, persons: 68)]),
+            ])
+        let control = DisclosureControl(rules: DisclosureRules(roundingBase: 1))
+        let protected = try control.protect(table)
+        let persons = protected.rows.map { $0.cells[0].status == .suppressed }
+        let events = protected.rows.map { $0.cells[1].status == .suppressed }
+        #expect(persons == events)
+        #expect(persons == [true, true, true, false])
+        #expect(protected.audit.passed)
+        // The per-measure audit alone accepts the mixed pattern (it cannot see persons <= events): the link is what stops it.
+        #expect(try control.audit(table, suppressed: [CellPosition(row: 1, measure: 0), CellPosition(row: 2, measure: 0),
+                                                     CellPosition(row: 1, measure: 1), CellPosition(row: 0, measure: 1)]).passed)
+    }
+}
