@@ -31,7 +31,7 @@ import Testing
         return runs
     }()
 
-    @Test(.timeLimit(.minutes(3)))
+    @Test(.timeLimit(.minutes(10)))
     func noCombinationOfReleasedTablesDeterminesFewerThanKPersons() async throws {
         let scratch = try IngestTests.Scratch(persons: 20_000, seed: 2026)
         defer { scratch.remove() }
