@@ -22,14 +22,13 @@ struct LedgerProtection: Sendable {
     let executor: QueryExecutor
     let cache: StatisticsCache?
 
-    /// The protected table of `run` (local authorities' regions from `codes`), its released populations already in the
-    /// ledger under `source`.
-    func protectedTable(_ run: AuthorizedQuery, codes: ReferenceCodes, source: LedgerSource, on db: Database) async throws -> ProtectedTable {
+    /// The protected table of `run`, its released populations already in the ledger under `source`.
+    func protectedTable(_ run: AuthorizedQuery, source: LedgerSource, on db: Database) async throws -> ProtectedTable {
         let compiled = try QueryCompiler.compile(run)
         let dataset = compiled.population.dataset, threshold = run.rules.threshold
         let control = DisclosureControl(rules: run.rules)
         // Protect against the ledger as it is now, outside the lock (the attacker audit can take tens of milliseconds).
-        let (versioned, cells, seen) = try await statisticsAndEarlierPopulations(compiled, codes, threshold, on: db)
+        let (versioned, cells, seen) = try await statisticsAndEarlierPopulations(compiled, run.reference, threshold, on: db)
         let statistics = versioned.statistics
         let input = DifferencingInput(cells: cells)
         let protect = { (earlier: Set<CountedPopulation>) in

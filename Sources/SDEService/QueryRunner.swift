@@ -81,7 +81,7 @@ public struct QueryRunner: Sendable {
             // The released cells go into the differencing ledger before the audit event: if the ledger cannot be
             // written, nothing is released (an audit failure afterwards leaves cells in the ledger that were never
             // released, which only makes later answers more cautious).
-            let table = try await connections.withDatabase { db in try await protection.protectedTable(run, codes: policy.reference, source: .project(project), on: db) }
+            let table = try await connections.withDatabase { db in try await protection.protectedTable(run, source: .project(project), on: db) }
             let document = ProtectedTableDocument(query: query, project: project, parameters: checked, profile: run.profile, table: table)
             let (event, json) = try await trail.release(document.json().canonicalBytes) { digest in
                 try Self.draft(

@@ -56,7 +56,7 @@ public struct ReleasePublisher: Sendable {
             try await runner.connections.withDatabase { db in
                 try await db.withAdvisoryLock(Self.lockNamespace, release) {
                     let version = try await ReleaseStore.nextVersion(of: release, on: db)
-                    let table = try await runner.protection.protectedTable(run, codes: runner.policy.reference, source: .release(release), on: db)
+                    let table = try await runner.protection.protectedTable(run, source: .release(release), on: db)
                     let document = ProtectedTableDocument(
                         release: release, version: version, query: run.query.id, parameters: parameters, profile: run.profile, table: table)
                     // Audit first, then store: nothing may be readable that was not audited.
