@@ -3,6 +3,7 @@ import SDECommon
 import SDEDisclosure
 import SDEExtracts
 import SDEPolicy
+import SDEPolicyFiles
 import Testing
 
 @testable import SDEQuery

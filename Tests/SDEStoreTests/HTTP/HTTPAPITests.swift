@@ -2,6 +2,7 @@ import Foundation
 import SDEAudit
 import SDECommon
 import SDEPolicy
+import SDEPolicyFiles
 import PostgresNIO
 import SDEStore
 import SDEHTTP
