@@ -202,7 +202,7 @@ extension PolicyLoader {
         var view: String? = nil
         if let viewNode = fields.node("view"), let text = fields.text(viewNode, "view") {
             let parts = text.split(separator: ".", omittingEmptySubsequences: false)
-            if parts.count == 2 && parts.allSatisfy({ FieldReader.isColumnName(String($0)) }) {
+            if parts.count == 2 && parts.allSatisfy({ Identifier.isSQLName(String($0)) }) {
                 view = text
             } else {
                 fields.error(viewNode.line, "'view' must be a schema-qualified view name such as datasets.care_events, found '\(text)'")
