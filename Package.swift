@@ -61,6 +61,13 @@ let package = Package(
             dependencies: ["SDECommon", "SDEDisclosure", "SDEPolicy"],
             swiftSettings: swiftSettings
         ),
+        // I/O targets: files, then PostgreSQL.
+        // Policy files: reads a policy directory, writes key files and signs policy files in place.
+        .target(
+            name: "SDEPolicyFiles",
+            dependencies: ["SDECommon", "SDEPolicy"],
+            swiftSettings: swiftSettings
+        ),
         // Extract files: CSV, NHS numbers, pseudonyms, synthetic data (file I/O, no database).
         .target(
             name: "SDEExtracts",
@@ -116,6 +123,7 @@ let package = Package(
                 "SDEExtracts",
                 "SDEHTTP",
                 "SDEPolicy",
+                "SDEPolicyFiles",
                 "SDEService",
                 "SDEStore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -127,15 +135,16 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(name: "SDECommonTests", dependencies: ["SDECommon"], swiftSettings: swiftSettings),
-        .testTarget(name: "SDEPolicyTests", dependencies: ["SDEExtracts", "SDEPolicy"], swiftSettings: swiftSettings),
+        .testTarget(name: "SDEPolicyTests", dependencies: ["SDEExtracts", "SDEPolicy", "SDEPolicyFiles"], swiftSettings: swiftSettings),
         .testTarget(name: "SDEAuditTests", dependencies: ["SDEAudit"], swiftSettings: swiftSettings),
         .testTarget(name: "SDEDisclosureTests", dependencies: ["SDEDisclosure"], swiftSettings: swiftSettings),
-        .testTarget(name: "SDEQueryTests", dependencies: ["SDEExtracts", "SDEPolicy", "SDEQuery"], swiftSettings: swiftSettings),
+        .testTarget(name: "SDEQueryTests", dependencies: ["SDEExtracts", "SDEPolicy", "SDEPolicyFiles", "SDEQuery"], swiftSettings: swiftSettings),
         .testTarget(name: "SDEExtractsTests", dependencies: ["SDEExtracts"], swiftSettings: swiftSettings),
         .testTarget(
             name: "SDEStoreTests",
             dependencies: [
-                "SDEAudit", "SDECommon", "SDEDisclosure", "SDEExtracts", "SDEHTTP", "SDEPolicy", "SDEQuery", "SDEService", "SDEStore",
+                "SDEAudit", "SDECommon", "SDEDisclosure", "SDEExtracts", "SDEHTTP", "SDEPolicy", "SDEPolicyFiles", "SDEQuery", "SDEService",
+                "SDEStore",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Hummingbird", package: "hummingbird"),

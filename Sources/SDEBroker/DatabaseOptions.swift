@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Logging
 import SDEAudit
+import SDECommon
 import SDEExtracts
 import SDEPolicy
 import SDEStore
@@ -40,11 +41,12 @@ struct DatabaseOptions: ParsableArguments {
     }
 }
 
-/// The operator running a command-line operation, as the audit trail names them: `$SUDO_USER`, `$USER`, or `operator`.
+/// The operator running a command-line operation, as the audit trail names them: `$SUDO_USER` or `$USER` when it is a plain
+/// name (`Identifier.isName`), else `operator`.
 var operatorName: String {
     let env = ProcessInfo.processInfo.environment
     let name = env["SUDO_USER"] ?? env["USER"] ?? "operator"
-    return name.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || "-_.".contains($0)) } && !name.isEmpty ? name : "operator"
+    return Identifier.isName(name) ? name : "operator"
 }
 
 extension Logger {

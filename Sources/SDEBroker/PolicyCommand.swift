@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import SDECommon
 import SDEPolicy
+import SDEPolicyFiles
 
 /// `sde-broker policy check|keygen|sign`: validate the policy set, make IG signing keys, sign approvals.
 struct PolicyCommand: ParsableCommand {
@@ -65,7 +66,7 @@ struct PolicyCommand: ParsableCommand {
 
         func run() throws {
             do {
-                let key = try PolicySigning.generateKey(writingTo: out)
+                let key = try PolicyFileSigning.generateKey(writingTo: out)
                 print("private key written to \(out) (mode 0600; keep it secret)")
                 print("public key: \(key.publicKeyHex)")
                 print("add it to the IG officer's entry in users.yaml as:  public_key: \(key.publicKeyHex)")
@@ -96,7 +97,7 @@ struct PolicyCommand: ParsableCommand {
         func run() throws {
             let day = try PolicyCommand.day(date)
             do {
-                try PolicySigning.signFile(at: policyFile, keyFile: keyFile, signer: signer, policyDirectory: options.directory, date: day)
+                try PolicyFileSigning.signFile(at: policyFile, keyFile: keyFile, signer: signer, policyDirectory: options.directory, date: day)
                 print("signed \(policyFile) as \(signer) on \(day)")
             } catch {
                 throw PolicyCommand.fail(error)

@@ -4,6 +4,7 @@ import Logging
 import SDEAudit
 import SDECommon
 import SDEPolicy
+import SDEPolicyFiles
 import SDEService
 import SDEStore
 

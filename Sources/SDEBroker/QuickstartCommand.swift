@@ -5,6 +5,7 @@ import SDEAudit
 import SDECommon
 import SDEExtracts
 import SDEPolicy
+import SDEPolicyFiles
 import SDEService
 import SDEStore
 

@@ -3,6 +3,7 @@ import Foundation
 import SDEAudit
 import SDECommon
 import SDEPolicy
+import SDEPolicyFiles
 import SDEService
 import SDEStore
 

@@ -5,6 +5,7 @@ import PostgresNIO
 import SDECommon
 import SDEHTTP
 import SDEPolicy
+import SDEPolicyFiles
 import SDEStore
 import ServiceLifecycle
 import UnixSignals

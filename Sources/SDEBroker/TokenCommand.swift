@@ -4,6 +4,7 @@ import Logging
 import SDEAudit
 import SDECommon
 import SDEPolicy
+import SDEPolicyFiles
 import SDEStore
 
 /// `sde-broker token issue|revoke|list`: API tokens for the HTTP API. Issuing and revoking are audited.

@@ -318,7 +318,7 @@ enum ParameterCheck {
         if let unknown = raw.keys.sorted().first(where: { !names.contains($0) }) {
             let takes = names.isEmpty ? "takes no parameters" : "takes: \(names.joined(separator: ", "))"
             // The name is the caller's own text: repeated only when it is a plain identifier.
-            let named = unknown.utf8.count <= 64 && unknown.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || "_-.".contains($0)) }
+            let named = Identifier.isName(unknown)
             return .failure(AccessDenial(.parameterUnknown, "Query \(query.id) has no parameter\(named ? " '\(unknown)'" : " of that name"); it \(takes)."))
         }
         if let missing = query.parameters.first(where: { $0.required && raw[$0.name] == nil }) {

@@ -1,4 +1,5 @@
 public import SDECommon
+public import SDEDisclosure
 
 /// An inclusive range of whole quarters, such as a project's data window `2022Q2...2025Q1`.
 public struct QuarterRange: Sendable, Hashable, CustomStringConvertible {
@@ -137,12 +138,13 @@ public struct Measure: Sendable, Hashable {
     public let name: String
     /// What it measures.
     public let description: String
-    /// How it is computed.
-    public let kind: MeasureKind
+    /// How it is computed from the dataset's columns.
+    public let formula: MeasureFormula
 }
 
-/// How a measure is computed. Minimum and maximum are never offered: they disclose one person's value.
-public enum MeasureKind: Sendable, Hashable {
+/// How a measure is computed from the dataset's columns: the catalogue's side of disclosure control's ``MeasureKind``.
+/// Minimum and maximum are never offered: they disclose one person's value.
+public enum MeasureFormula: Sendable, Hashable {
     /// Distinct persons (distinct person keys).
     case persons
     /// Rows (events, requests, discharges).
@@ -157,15 +159,15 @@ public enum MeasureKind: Sendable, Hashable {
     /// the cell when nil); numerator persons are counted among the denominator persons.
     case rate(numerator: String, denominator: String?)
 
-    /// The YAML `kind` name.
-    public var name: String {
+    /// What the measure reports, as disclosure control sees it; its raw value is the YAML `kind` name.
+    public var kind: MeasureKind {
         switch self {
-        case .persons: "persons"
-        case .events: "events"
-        case .sum: "sum"
-        case .mean: "mean"
-        case .median: "median"
-        case .rate: "rate"
+        case .persons: .persons
+        case .events: .events
+        case .sum: .sum
+        case .mean: .mean
+        case .median: .median
+        case .rate: .rate
         }
     }
 }
@@ -200,7 +202,7 @@ extension PolicyLoader {
         var view: String? = nil
         if let viewNode = fields.node("view"), let text = fields.text(viewNode, "view") {
             let parts = text.split(separator: ".", omittingEmptySubsequences: false)
-            if parts.count == 2 && parts.allSatisfy({ FieldReader.isColumnName(String($0)) }) {
+            if parts.count == 2 && parts.allSatisfy({ Identifier.isSQLName(String($0)) }) {
                 view = text
             } else {
                 fields.error(viewNode.line, "'view' must be a schema-qualified view name such as datasets.care_events, found '\(text)'")
@@ -410,38 +412,38 @@ extension PolicyLoader {
                 fields.error(fields.line(of: key), "'\(key)' does not apply to a \(kindName) measure")
             }
         }
-        let kind: MeasureKind?
+        let formula: MeasureFormula?
         switch kindName {
         case "persons":
             forbid(["column", "numerator", "denominator"])
-            kind = .persons
+            formula = .persons
         case "events":
             forbid(["column", "numerator", "denominator"])
-            kind = .events
+            formula = .events
         case "sum", "mean", "median":
             forbid(["numerator", "denominator"])
             let column = magnitude()
-            kind = column.map { kindName == "sum" ? .sum(column: $0) : kindName == "mean" ? .mean(column: $0) : .median(column: $0) }
+            formula = column.map { kindName == "sum" ? .sum(column: $0) : kindName == "mean" ? .mean(column: $0) : .median(column: $0) }
         case "rate":
             forbid(["column"])
             let numerator = flag("numerator", required: true)
             let denominator = flag("denominator", required: false)
             if let column = numerator.column, column == denominator.column {
                 fields.error(fields.line(of: "denominator"), "a rate's numerator and denominator must differ")
-                kind = nil
+                formula = nil
             } else if numerator.ok, denominator.ok, let column = numerator.column {
-                kind = .rate(numerator: column, denominator: denominator.column)
+                formula = .rate(numerator: column, denominator: denominator.column)
             } else {
-                kind = nil
+                formula = nil
             }
         case "min", "max", "minimum", "maximum":
             fields.error(kindNode.line, "\(kindName) is never released: it discloses one person's value")
-            kind = nil
+            formula = nil
         default:
             fields.error(kindNode.line, "unknown measure kind '\(kindName)'; kinds are persons, events, sum, mean, median, rate")
-            kind = nil
+            formula = nil
         }
-        guard let name, let description, let kind else { return nil }
-        return Measure(name: name, description: description, kind: kind)
+        guard let name, let description, let formula else { return nil }
+        return Measure(name: name, description: description, formula: formula)
     }
 }

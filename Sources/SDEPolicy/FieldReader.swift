@@ -59,7 +59,7 @@ final class FieldReader {
     /// A SQL-style name: lower-case letters, digits and `_`, starting with a letter or `_`.
     func columnName(_ key: String, required: Bool = true) -> String? {
         guard let node = node(key, required: required), let value = text(node, key) else { return nil }
-        guard FieldReader.isColumnName(value) else {
+        guard Identifier.isSQLName(value) else {
             error(node.line, "'\(key)' must be a column name (lower-case letters, digits and _), found '\(value)'")
             return nil
         }
@@ -190,22 +190,11 @@ final class FieldReader {
 
     func identifierValue(_ node: PolicyNode, _ key: String) -> String? {
         guard let value = text(node, key) else { return nil }
-        guard FieldReader.isIdentifier(value) else {
+        guard Identifier.isName(value) else {
             error(node.line, "'\(key)' must be an identifier (letters, digits, '.', '_', '-'; at most 64), found '\(value)'")
             return nil
         }
         return value
-    }
-
-    static func isIdentifier(_ value: String) -> Bool {
-        guard let first = value.unicodeScalars.first, value.unicodeScalars.count <= 64, first.isASCIIAlphanumeric else { return false }
-        return value.unicodeScalars.allSatisfy { $0.isASCIIAlphanumeric || $0 == "." || $0 == "_" || $0 == "-" }
-    }
-
-    static func isColumnName(_ value: String) -> Bool {
-        guard let first = value.unicodeScalars.first, value.unicodeScalars.count <= 63, first == "_" || ("a"..."z").contains(first)
-        else { return false }
-        return value.unicodeScalars.allSatisfy { ("a"..."z").contains($0) || ("0"..."9").contains($0) || $0 == "_" }
     }
 }
 
@@ -213,8 +202,4 @@ final class FieldReader {
 struct Located<Value> {
     let value: Value
     let line: Int
-}
-
-extension Unicode.Scalar {
-    var isASCIIAlphanumeric: Bool { ("a"..."z").contains(self) || ("A"..."Z").contains(self) || ("0"..."9").contains(self) }
 }

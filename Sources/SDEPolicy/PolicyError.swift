@@ -1,6 +1,6 @@
 /// One problem found in a policy file, located by file and line (`file:line: message`).
 public struct PolicyDiagnostic: Sendable, Hashable, CustomStringConvertible {
-    /// The file, as given to the loader (relative to the policy directory, or prefixed with it by ``PolicyDirectory``).
+    /// The file, as given to the loader (relative to the policy directory, or prefixed with it by `PolicyDirectory` in SDEPolicyFiles).
     public var file: String
     /// The 1-based line the problem is on (1 when the whole file is at fault).
     public var line: Int

@@ -1,14 +1,5 @@
 import Crypto
-import Foundation
 public import SDECommon
-
-#if canImport(Glibc)
-    import Glibc
-#elseif canImport(Musl)
-    import Musl
-#elseif canImport(Darwin)
-    import Darwin
-#endif
 
 /// An IG officer's Ed25519 private key.
 ///
@@ -22,9 +13,9 @@ public struct SigningKey: Sendable {
 
     /// Parses the text of a key file.
     public init(keyFileText text: String) throws(PolicyError) {
-        let lines = text.split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }
+        let lines = text.split(whereSeparator: \.isNewline).map(\.trimmingWhitespace)
         let keyLines = lines.filter { !$0.isEmpty && !$0.hasPrefix("#") }
-        guard keyLines.count == 1, let bytes = Hex.decode(keyLines[0]), bytes.count == 32,
+        guard keyLines.count == 1, let bytes = Hex.decode(String(keyLines[0])), bytes.count == 32,
             let key = try? Curve25519.Signing.PrivateKey(rawRepresentation: bytes)
         else { throw .keyFile("key file", "expected one line of 64 hex characters (a raw Ed25519 private key)") }
         self.key = key
@@ -49,33 +40,8 @@ public struct SigningKey: Sendable {
     }
 }
 
-/// Key generation and approval signing for IG officers (`policy keygen`, `policy sign`).
+/// Approval signing for IG officers (`policy sign`), over text in memory; `SDEPolicyFiles` reads and writes the files.
 public enum PolicySigning {
-    /// Generates a key, writes it to a new file `path` with mode 0600 (refusing to overwrite), and returns it.
-    public static func generateKey(writingTo path: String) throws(PolicyError) -> SigningKey {
-        let key = SigningKey()
-        let fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0o600)
-        guard fd >= 0 else {
-            let reason = errno == EEXIST ? "already exists; refusing to overwrite a key" : String(cString: strerror(errno))
-            throw .keyFile(path, reason)
-        }
-        defer { close(fd) }
-        let bytes = Array(key.keyFileText.utf8)
-        let written = bytes.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
-        guard written == bytes.count else { throw .keyFile(path, "could not write the whole key") }
-        return key
-    }
-
-    /// Reads a key file.
-    public static func readKey(at path: String) throws(PolicyError) -> SigningKey {
-        let bytes = try PolicyDirectory.read(path, limit: 4096)
-        do {
-            return try SigningKey(keyFileText: String(decoding: bytes, as: UTF8.self))
-        } catch {
-            throw .keyFile(path, error.message.replacingOccurrences(of: "key file: ", with: ""))
-        }
-    }
-
     /// The text of a signed policy file: `text` without any existing top-level `approval:` block, followed by a new one
     /// signed by `signer` with `key` on `date`. Every other byte of `text` is kept.
     ///
@@ -116,35 +82,22 @@ public enum PolicySigning {
         return signed
     }
 
-    /// Signs the policy file at `path` in place as `signerID`, whose IG officer key must be in `policyDirectory/users.yaml`.
-    ///
-    /// - Returns: the text written.
-    @discardableResult
-    public static func signFile(at path: String, keyFile: String, signer signerID: String, policyDirectory: String, date: CivilDate)
-        throws(PolicyError) -> String
-    {
-        let users = try readUsers(policyDirectory + "/" + PolicySet.usersFile)
-        guard let signer = users[signerID] else {
-            throw .signing("'\(signerID)' is not a user in \(policyDirectory)/\(PolicySet.usersFile)")
-        }
-        let key = try readKey(at: keyFile)
-        let bytes = try PolicyDirectory.read(path)
-        guard let text = String(validating: bytes, as: UTF8.self) else { throw .unreadable(path, "not UTF-8 text") }
-        let signed = try sign(text: text, file: path, key: key, signer: signer, date: date)
-        do {
-            try Data(signed.utf8).write(to: URL(fileURLWithPath: path), options: .atomic)
-        } catch {
-            throw .unreadable(path, "cannot write file: \(error.localizedDescription)")
-        }
-        return signed
-    }
-
-    /// The users of a users file, validated strictly.
-    static func readUsers(_ path: String) throws(PolicyError) -> [String: User] {
+    /// The users in the bytes of a users file named `file`, by id, validated strictly.
+    public static func users(inUsersFile bytes: [UInt8], file path: String) throws(PolicyError) -> [String: User] {
         let log = DiagnosticLog()
-        guard let root = PolicyYAML.parse(try PolicyDirectory.read(path), file: path, log: log) else { throw .invalidPolicy(log.sorted) }
+        guard let root = PolicyYAML.parse(bytes, file: path, log: log) else { throw .invalidPolicy(log.sorted) }
         let (_, users) = PolicyLoader.readUsers(root, file: path, log: log)
         guard log.isEmpty else { throw .invalidPolicy(log.sorted) }
         return Dictionary(users.map { ($0.value.id, $0.value) }, uniquingKeysWith: { a, _ in a })
+    }
+}
+
+extension Substring {
+    /// The line without leading and trailing whitespace.
+    fileprivate var trimmingWhitespace: Substring {
+        var line = self
+        while line.first?.isWhitespace == true { line.removeFirst() }
+        while line.last?.isWhitespace == true { line.removeLast() }
+        return line
     }
 }

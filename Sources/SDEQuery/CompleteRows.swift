@@ -83,7 +83,7 @@ public struct CompleteRows: Sendable, Hashable {
     }
 
     /// The statistic of a cell nobody is in.
-    static func zero(_ kind: SDEDisclosure.MeasureKind) -> CellStatistic {
+    static func zero(_ kind: MeasureKind) -> CellStatistic {
         switch kind {
         case .persons: .persons(0)
         case .events: .events(count: 0, persons: 0)

@@ -44,7 +44,7 @@ public struct PopulationFrame: Sendable, Hashable {
         self.quarterDimensions = query.dimensions.map { dataset.dimension(named: $0)?.type == .quarter }
         self.parents = Dictionary(dataset.dimensions.compactMap { d in d.parent.map { (d.name, $0) } }, uniquingKeysWith: { first, _ in first })
         self.measures = query.measures.map { name in
-            switch dataset.measure(named: name)?.kind {
+            switch dataset.measure(named: name)?.formula {
             case .sum(let column), .mean(let column), .median(let column):
                 return MeasureConditions(persons: [PopulationPredicate(notNull: column)])
             case .rate(let numerator, let denominator):

@@ -74,7 +74,7 @@ public enum QueryCompiler {
             measures: measures, conditions: conditions)
         return CompiledQuery(
             queryID: query.id, sql: statement.sql, binds: binder.binds, columns: statement.columns, dimensions: dimensions,
-            measures: measures.map { TableMeasure(name: $0.name.name, kind: $0.tableKind, value: $0.valueColumn) },
+            measures: measures.map { TableMeasure(name: $0.name.name, kind: $0.kind, value: $0.valueColumn) },
             groupingSets: sets.map { $0.map { dimensions[$0].name } },
             population: PopulationFrame(query, dataset: dataset, period: period, parameterFilters: parameterFilters))
     }
@@ -175,7 +175,7 @@ public enum QueryCompiler {
                 return try SQLIdentifier(column, "a flag of measure \(name)")
             }
             let plan: MeasurePlan
-            switch measure.kind {
+            switch measure.formula {
             case .persons: plan = .persons
             case .events: plan = .events
             case .sum(let column):
@@ -187,7 +187,7 @@ public enum QueryCompiler {
             case .rate(let numerator, let denominator):
                 plan = .rate(numerator: try flag(numerator), denominator: try denominator.map { (d) throws(QueryError) in try flag(d) })
             }
-            result.append(PlannedMeasure(name: identifier, plan: plan))
+            result.append(PlannedMeasure(name: identifier, kind: measure.formula.kind, plan: plan))
         }
         return result
     }
@@ -234,6 +234,7 @@ private enum MeasurePlan {
 /// A measure of the query with its validated name and plan.
 private struct PlannedMeasure {
     let name: SQLIdentifier
+    let kind: MeasureKind
     let plan: MeasurePlan
 
     var isSum: Bool {
@@ -248,16 +249,6 @@ private struct PlannedMeasure {
         }
     }
 
-    var tableKind: SDEDisclosure.MeasureKind {
-        switch plan {
-        case .persons: .persons
-        case .events: .events
-        case .sum: .sum
-        case .mean: .mean
-        case .median: .median
-        case .rate: .rate
-        }
-    }
 }
 
 /// One output column of a measure: its alias, type, meaning and defining expression.

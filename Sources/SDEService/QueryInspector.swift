@@ -127,9 +127,9 @@ public struct QuerySpecification: Sendable {
     }
 
     private static func describe(_ measure: Measure) -> String {
-        switch measure.kind {
-        case .persons, .events: measure.kind.name
-        case .sum(let column), .mean(let column), .median(let column): "\(measure.kind.name) of \(column)"
+        switch measure.formula {
+        case .persons, .events: measure.formula.kind.rawValue
+        case .sum(let column), .mean(let column), .median(let column): "\(measure.formula.kind.rawValue) of \(column)"
         case .rate(let numerator, let denominator): "rate of \(numerator) among \(denominator ?? "all persons")"
         }
     }

@@ -149,8 +149,8 @@ public struct EmbeddedPostgres: Sendable {
 
     private func createDatabaseIfMissing(_ state: State, logger: Logger) async throws {
         // CREATE DATABASE cannot run in a transaction or be parameterised; the name is our own constant-like value.
-        guard databaseName.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "_") }) else {
-            throw StoreError.invalidDatabaseURL("database name must be letters, digits and underscores")
+        guard Identifier.isSQLName(databaseName) else {
+            throw StoreError.invalidDatabaseURL("database name must be a plain lower-case SQL identifier ([a-z_][a-z0-9_]*)")
         }
         let admin = DatabaseConfig(host: "127.0.0.1", port: state.port, username: Self.adminUser, password: state.password, database: "postgres")
         let name = databaseName

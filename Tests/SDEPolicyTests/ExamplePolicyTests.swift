@@ -3,6 +3,7 @@ import SDECommon
 import SDEDisclosure
 import SDEExtracts
 import SDEPolicy
+import SDEPolicyFiles
 import Testing
 
 /// The committed example set in `Policies/`, as the quickstart uses it.

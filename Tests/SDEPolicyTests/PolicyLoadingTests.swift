@@ -166,7 +166,7 @@ struct BrokenFixture: Sendable, CustomTestStringConvertible {
         #expect(policy.queries["q1"]?.approvalStatus.isApproved == true)
         #expect(policy.projects["p1"]?.disclosure.rules.threshold == 20)
         #expect(policy.datasets["waits"]?.dimension(named: "la_code")?.parent == "region_code")
-        #expect(policy.datasets["discharges"]?.measure(named: "at_home_rate")?.kind == .rate(numerator: "at_home", denominator: "reablement"))
+        #expect(policy.datasets["discharges"]?.measure(named: "at_home_rate")?.formula == .rate(numerator: "at_home", denominator: "reablement"))
         #expect(policy.warnings.isEmpty)
         #expect(policy.digest.count == 64)
     }

@@ -1,6 +1,7 @@
 import Foundation
 import SDECommon
 import SDEPolicy
+import SDEPolicyFiles
 import Testing
 
 @Suite struct SigningTests {
@@ -127,11 +128,11 @@ import Testing
         }
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let keyPath = directory + "/ig.key"
-        let key = try PolicySigning.generateKey(writingTo: keyPath)
+        let key = try PolicyFileSigning.generateKey(writingTo: keyPath)
         let permissions = try FileManager.default.attributesOfItem(atPath: keyPath)[.posixPermissions] as? Int
         #expect(permissions == 0o600)
-        #expect(throws: PolicyError.self) { try PolicySigning.generateKey(writingTo: keyPath) }
-        #expect(try PolicySigning.readKey(at: keyPath).publicKeyHex == key.publicKeyHex)
+        #expect(throws: PolicyError.self) { try PolicyFileSigning.generateKey(writingTo: keyPath) }
+        #expect(try PolicyFileSigning.readKey(at: keyPath).publicKeyHex == key.publicKeyHex)
 
         var fixture = Fixture.standard
         fixture.files["users.yaml"] = fixture.files["users.yaml"]?.replacingOccurrences(of: Fixture.key.publicKeyHex, with: key.publicKeyHex)
@@ -142,13 +143,13 @@ import Testing
         try Data("queries: []\n".utf8).write(to: URL(fileURLWithPath: directory + "/README.md"))
         let projectFile = directory + "/" + Self.projectPath
         #expect(throws: PolicyError.self) {
-            try PolicySigning.signFile(at: projectFile, keyFile: keyPath, signer: "res", policyDirectory: directory, date: Fixture.signingDate)
+            try PolicyFileSigning.signFile(at: projectFile, keyFile: keyPath, signer: "res", policyDirectory: directory, date: Fixture.signingDate)
         }
         #expect(throws: PolicyError.self) {
-            try PolicySigning.signFile(at: projectFile, keyFile: keyPath, signer: "ig-old", policyDirectory: directory, date: Fixture.signingDate)
+            try PolicyFileSigning.signFile(at: projectFile, keyFile: keyPath, signer: "ig-old", policyDirectory: directory, date: Fixture.signingDate)
         }
         #expect(try PolicyDirectory.load(at: directory, reference: Fixture.reference).projects["p1"]?.approvalStatus == .unsigned)
-        try PolicySigning.signFile(at: projectFile, keyFile: keyPath, signer: "ig", policyDirectory: directory, date: Fixture.signingDate)
+        try PolicyFileSigning.signFile(at: projectFile, keyFile: keyPath, signer: "ig", policyDirectory: directory, date: Fixture.signingDate)
         #expect(try PolicyDirectory.load(at: directory, reference: Fixture.reference).projects["p1"]?.approvalStatus.isApproved == true)
     }
 

@@ -5,13 +5,14 @@ import SDEStore
 import Testing
 
 /// Audit trail throughput, on demand only: `SDE_BENCH=1 swift test -c release --filter AuditBenchmarkTests`.
-/// Prints audited appends per second (durable commits: mirror fsync + database commit) and verify events per second.
+/// Prints audited appends per second (durable commits: mirror fsync + database commit) and verify events per second,
+/// and checks that what was measured happened: every append is in the chain and the chain verifies.
 @Suite(.enabled(if: ProcessInfo.processInfo.environment["SDE_BENCH"] == "1"))
 struct AuditBenchmarkTests {
     @Test func auditedAppendsPerSecond() async throws {
         let fixture = AuditTrailTests.Fixture()
         defer { fixture.remove() }
-        try await TestPostgres.withDatabase { config, _ in
+        try await TestPostgres.withDatabase { config, db in
             let trail = try await fixture.open(config)
             let clock = ContinuousClock()
             let single = 500
@@ -28,6 +29,11 @@ struct AuditBenchmarkTests {
                 }
             }
             await trail.close()
+            // Each draft carries its number in `cells.released`: every append of both runs is in the chain, once.
+            var appended: [Int] = []
+            try await AuditEvents.forEach(in: db) { event in if event.action == .queryRun { appended.append(event.cells.released) } }
+            #expect(appended.sorted() == (Array(0..<single) + Array(0..<writers * each)).sorted())
+            #expect(try await fixture.verify(db).isIntact)
             print("audit appends, 1 writer: \(Self.rate(single, singleTime)) events/s")
             print("audit appends, \(writers) concurrent writers: \(Self.rate(writers * each, concurrentTime)) events/s")
         }

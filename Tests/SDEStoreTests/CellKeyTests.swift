@@ -24,7 +24,7 @@ import Testing
 
     /// The persons each key of `measure` covers, as conditions on the view's rows: (key, numerator key).
     static func conditions(_ measure: Measure) -> (persons: String, numerator: String?) {
-        switch measure.kind {
+        switch measure.formula {
         case .persons, .events: ("true", nil)
         case .sum(let column), .mean(let column), .median(let column): ("\(column) IS NOT NULL", nil)
         case .rate(let numerator, let denominator): (denominator ?? "true", numerator + (denominator.map { " AND \($0)" } ?? ""))

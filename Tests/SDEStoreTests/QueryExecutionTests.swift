@@ -4,6 +4,7 @@ import SDECommon
 import SDEDisclosure
 import SDEExtracts
 import SDEPolicy
+import SDEPolicyFiles
 import SDEQuery
 import SDEStore
 import Testing

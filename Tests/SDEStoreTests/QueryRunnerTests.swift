@@ -1,4 +1,5 @@
 import Foundation
+import PostgresNIO
 import SDEAudit
 import SDECommon
 import SDEDisclosure
@@ -67,12 +68,20 @@ import Testing
     }
 
     @Test func aBadParameterIsRefusedBeforeAnySQLRuns() async throws {
-        try await withRunner { runner, _, _ in
+        try await withRunner { runner, db, _ in
+            // Without the reader's grant any statement over the view fails, so a denial (not an error) means no SQL ran.
+            try await db.execute("REVOKE SELECT ON datasets.request_waits FROM sde_reader")
             let outcome = try await runner.run(
                 user: "r-priya-shah", project: "P2025-002", query: "requests-by-la-quarter", parameters: ["from": "2023Q2'; DROP TABLE x;--", "to": "2024Q1"],
                 today: Self.today)
             guard case .denied(let denial, _) = outcome else { Issue.record("expected a denial"); return }
             #expect(denial.reason == .parameterInvalid)
+            // The revoke bites: with good parameters the same query reaches SQL and fails.
+            await #expect(throws: (any Error).self) {
+                try await runner.run(
+                    user: "r-priya-shah", project: "P2025-002", query: "requests-by-la-quarter", parameters: ["from": "2023Q2", "to": "2024Q1"],
+                    today: Self.today)
+            }
         }
     }
 }

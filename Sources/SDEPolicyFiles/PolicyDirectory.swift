@@ -1,6 +1,11 @@
 import Foundation
+public import SDEPolicy
 
-/// Reads a policy directory from disk (the only file I/O in policy loading).
+/// Reads a policy directory from disk: the file I/O around the pure ``PolicySet/load(_:reference:)``.
+///
+/// ```swift
+/// let policy = try PolicyDirectory.load(at: "Policies", reference: codes)
+/// ```
 public enum PolicyDirectory {
     /// The policy files under `directory`: top-level `*.yaml`/`*.yml` files and those in `projects/` and `queries/`,
     /// named relative to `directory`. Hidden files and other files (such as `README.md`) are skipped. At most
