@@ -101,14 +101,22 @@ import Testing
         try await TestPostgres.withDatabase { config, db in
             let server = try await first.open(config)
             let cli = try await second.open(config)
-            for n in 0..<20 {
-                // Interleaved, and in bursts: each trail's in-memory head is stale whenever the other wrote last.
-                try await (n % 3 == 0 ? cli : server).record(try Self.draft(n))
-                if n % 5 == 0 {
-                    async let a = server.record(try Self.draft(100 + n))
-                    async let b = cli.record(try Self.draft(200 + n))
-                    _ = try await (a, b)
+            do {
+                for n in 0..<20 {
+                    // Interleaved, and in bursts: each trail's in-memory head is stale whenever the other wrote last.
+                    try await (n % 3 == 0 ? cli : server).record(try Self.draft(n))
+                    if n % 5 == 0 {
+                        async let a = server.record(try Self.draft(100 + n))
+                        async let b = cli.record(try Self.draft(200 + n))
+                        _ = try await (a, b)
+                    }
                 }
+            } catch {
+                // Close both trails before failing: a trail dropped unclosed leaves its connection open, and
+                // postgres-nio stops the whole test process on that.
+                await cli.close()
+                await server.close()
+                throw error
             }
             await cli.close()
             await server.close()
