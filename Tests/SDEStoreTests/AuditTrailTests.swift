@@ -11,10 +11,11 @@ import Testing
         var key = AuditSigningKey()
         var mirror: AuditMirror { AuditMirror(directory: mirrorDirectory) }
 
-        func open(_ config: DatabaseConfig, checkpointInterval: Int = 1000) async throws -> AuditTrail {
+        /// A trail whose writes give up after `writeTimeout` (short, so the fault tests are quick).
+        func open(_ config: DatabaseConfig, checkpointInterval: Int = 1000, writeTimeout: Duration = .seconds(3)) async throws -> AuditTrail {
             try await AuditTrail.open(
                 database: config, mirrorDirectory: mirrorDirectory, signingKey: key, checkpointInterval: checkpointInterval,
-                writeTimeout: .seconds(3), logger: TestPostgres.logger)
+                writeTimeout: writeTimeout, logger: TestPostgres.logger)
         }
 
         func verify(_ db: Database) async throws -> AuditVerification {
@@ -99,8 +100,10 @@ import Testing
             second.remove()
         }
         try await TestPostgres.withDatabase { config, db in
-            let server = try await first.open(config)
-            let cli = try await second.open(config)
+            // Two writers contend for one mirror lock on purpose: give them the production timeout, not the fault tests'
+            // short one, so a loaded machine makes them wait rather than fail.
+            let server = try await first.open(config, writeTimeout: .seconds(15))
+            let cli = try await second.open(config, writeTimeout: .seconds(15))
             do {
                 for n in 0..<20 {
                     // Interleaved, and in bursts: each trail's in-memory head is stale whenever the other wrote last.
