@@ -128,7 +128,8 @@ struct QueryBenchmarkTests {
                     if repetition % 2 == 0 {
                         let (p, pRows) = try await postgres()
                         let (b, bRows) = try await broker()
-                        #expect(pRows == bRows)
+                        // The broker's table is complete: every catalogue row, of which the statement returns those with data.
+                        #expect(bRows == max(pRows, compiled.minimumRows))
                         postgresTimes.append(p)
                         brokerTimes.append(b)
                     } else {
