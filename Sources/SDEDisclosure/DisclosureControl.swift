@@ -43,12 +43,14 @@ public struct DisclosureControl: Sendable {
         // Persons and the events of the same persons bound each other (persons <= events), so they are withheld
         // together; withholding more can call for more partners, so the measures are protected until nothing changes.
         let linked = linkedCountMeasures(table.measures)
+        // What each released cell would tell an attacker does not change between rounds: build it once.
+        let componentsOf = table.measures.indices.map { AdditiveComponent.components(of: table, measure: $0, values: values) }
         var changed = true
         while changed {
             changed = false
             audited = []
             for measure in table.measures.indices {
-                let components = AdditiveComponent.components(of: table, measure: measure, values: values)
+                let components = componentsOf[measure]
                 guard !components.isEmpty else { continue }
                 var suppressed = ruleOf[measure].map { $0 != nil }
                 guard let cells = try SecondarySuppression(structure: structure, components: components).protect(&suppressed) else {
@@ -100,12 +102,13 @@ public struct DisclosureControl: Sendable {
         }
         let primary = primaryRules(table)
         var audited: [AuditedCell] = []
+        let values = ReleasedValues(rules: rules)
         for measure in table.measures.indices {
             let flags = table.rows.indices.map { suppressed.contains(CellPosition(row: $0, measure: measure)) }
             if let row = flags.indices.first(where: { primary[measure][$0] != nil && !flags[$0] }) {
                 throw .invalidTable("the pattern releases row \(row) of \(table.measures[measure].name), which a primary rule suppresses")
             }
-            for component in AdditiveComponent.components(of: table, measure: measure, values: ReleasedValues(rules: rules)) {
+            for component in AdditiveComponent.components(of: table, measure: measure, values: values) {
                 audited += try component.audit(structure: structure, suppressed: flags)
             }
         }

@@ -96,9 +96,9 @@ struct ReleasedValues: Sendable {
         case .events(let events, _):
             return events == 0 ? .released(.integer(0)) : .protected(.integer(count(events, key: DerivedKey.events.of(key.persons))), status)
         case .sum(let magnitude):
-            return magnitude.total == 0 ? .released(.integer(0)) : .protected(.integer(sum(magnitude, key: key.persons)), sumStatus)
+            return magnitude.total == 0 ? .released(.integer(0)) : .protected(.integer(sum(magnitude, key: key.persons)), magnitudeStatus)
         case .mean(let value, _, let records):
-            return .protected(.real(mean(value, records: records, key: key.persons)), meanStatus)
+            return .protected(.real(mean(value, records: records, key: key.persons)), magnitudeStatus)
         case .median(let value, _):
             return .rounded(.real(median(value)))
         case .rate(let numerator, let denominator):
@@ -106,8 +106,8 @@ struct ReleasedValues: Sendable {
         }
     }
 
-    private var sumStatus: CellStatus { table == nil ? .rounded : .perturbed }
-    private var meanStatus: CellStatus { table == nil ? .rounded : .perturbed }
+    /// The status of a released sum or mean: rounded to the unit (or two decimals) even without noise.
+    private var magnitudeStatus: CellStatus { table == nil ? .rounded : .perturbed }
 
     private static func decimals(_ x: Double, _ places: Int) -> Double {
         var scale = 1.0
