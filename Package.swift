@@ -92,6 +92,29 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // Development and test clusters: an embedded PostgreSQL under a state directory (initdb, pg_ctl as child processes).
+        .target(
+            name: "SDEDevCluster",
+            dependencies: [
+                "SDECommon", "SDEStore",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // Ingest: validates, pseudonymises and loads extract files into the store (COPY), quarantining bad rows.
+        .target(
+            name: "SDEIngest",
+            dependencies: [
+                "SDECommon", "SDEExtracts", "SDEStore",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         // What the broker does for its users, on top of the pure targets and the store: run a vetted query end to end.
         .target(
             name: "SDEService",
@@ -120,8 +143,10 @@ let package = Package(
             dependencies: [
                 "SDEAudit",
                 "SDECommon",
+                "SDEDevCluster",
                 "SDEExtracts",
                 "SDEHTTP",
+                "SDEIngest",
                 "SDEPolicy",
                 "SDEPolicyFiles",
                 "SDEService",
@@ -143,7 +168,7 @@ let package = Package(
         .testTarget(
             name: "SDEStoreTests",
             dependencies: [
-                "SDEAudit", "SDECommon", "SDEDisclosure", "SDEExtracts", "SDEHTTP", "SDEPolicy", "SDEPolicyFiles", "SDEQuery", "SDEService",
+                "SDEAudit", "SDECommon", "SDEDevCluster", "SDEDisclosure", "SDEExtracts", "SDEHTTP", "SDEIngest", "SDEPolicy", "SDEPolicyFiles", "SDEQuery", "SDEService",
                 "SDEStore",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "NIOCore", package: "swift-nio"),

@@ -43,7 +43,7 @@ struct AuditCommand: AsyncParsableCommand {
             }
             let filter = AuditFilter(project: project, actor: actor, since: try time(since, "since"), until: try time(until, "until"))
             let config = try await database.config(logger: .cli)
-            try await Database.with(config, logger: .cli) { db in
+            try await DatabaseSession.with(config, logger: .cli) { db in
                 var exporter = AuditExporter(format: format)
                 print(exporter.header, terminator: "")
                 try await AuditEvents.forEach(in: db) { event in
@@ -59,7 +59,7 @@ struct AuditCommand: AsyncParsableCommand {
 func verifyAuditTrail(database: DatabaseOptions, publicKey: String?) async throws -> AuditVerification {
     let key = try AuditKeyFiles.publicKey(at: publicKey ?? AuditKeyFiles(directory: database.stateDir).publicKeyPath)
     let config = try await database.config(logger: .cli)
-    return try await Database.with(config, logger: .cli) { db in
+    return try await DatabaseSession.with(config, logger: .cli) { db in
         try await AuditVerification.run(db, mirror: AuditMirror(directory: database.auditDir), trustedKeys: [key])
     }
 }

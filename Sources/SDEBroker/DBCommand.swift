@@ -1,5 +1,6 @@
 import ArgumentParser
 import Logging
+import SDEDevCluster
 import SDEStore
 
 /// `sde-broker db start|stop|status|migrate`.
@@ -46,7 +47,7 @@ struct DBCommand: AsyncParsableCommand {
                 guard case .running = try cluster.status() else { throw ExitCode(3) }
             }
             let config = try await database.config(logger: .cli)
-            let pending = try await Database.with(config, logger: .cli) { try await database.migrator.pending($0) }
+            let pending = try await DatabaseSession.with(config, logger: .cli) { try await database.migrator.pending($0) }
             print(pending.isEmpty ? "schema: up to date" : "schema: \(pending.count) pending: \(pending.joined(separator: ", "))")
         }
     }
@@ -57,7 +58,7 @@ struct DBCommand: AsyncParsableCommand {
 
         func run() async throws {
             let config = try await database.config(logger: .cli)
-            let report = try await Database.with(config, logger: .cli) { try await database.migrator.migrate($0) }
+            let report = try await DatabaseSession.with(config, logger: .cli) { try await database.migrator.migrate($0) }
             if report.applied.isEmpty {
                 print("schema up to date (\(report.unchanged) files already applied)")
             } else {

@@ -3,6 +3,7 @@ import Foundation
 import Logging
 import SDEAudit
 import SDEExtracts
+import SDEIngest
 import SDEStore
 
 /// `sde-broker data synth|keygen|ingest`.
@@ -72,7 +73,7 @@ func ingest(keyFile: String, perturbationKeyFile: String, directory: String, qua
     let authorities = try LocalAuthority.load(from: database.sqlDir + "/local_authorities.csv")
     let quarantinePath = try quarantine ?? defaultQuarantinePath(stateDir: database.stateDir)
     let config = try await database.config(logger: .cli)
-    let report = try await Database.with(config, logger: .cli) { db in
+    let report = try await DatabaseSession.with(config, logger: .cli) { db in
         guard try await database.migrator.pending(db).isEmpty else {
             throw ValidationError("the database schema is not up to date: run `sde-broker db migrate` first")
         }

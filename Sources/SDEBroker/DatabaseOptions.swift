@@ -5,6 +5,7 @@ import SDEAudit
 import SDECommon
 import SDEExtracts
 import SDEPolicy
+import SDEDevCluster
 import SDEStore
 
 /// Where the database and the SQL files are: shared by every command that touches PostgreSQL.

@@ -7,6 +7,7 @@ import SDEExtracts
 import SDEPolicy
 import SDEPolicyFiles
 import SDEService
+import SDEIngest
 import SDEStore
 
 /// `sde-broker quickstart`: the whole path on a fresh clone, on the embedded PostgreSQL.
@@ -25,10 +26,10 @@ struct QuickstartCommand: AsyncParsableCommand {
 
     func run() async throws {
         let logger = Logger.cli
-        step("1. Database")
+        step("1. DatabaseSession")
         let config = try await database.config(logger: logger, start: true)
         print("   PostgreSQL at \(config.redacted)\(database.embedded == nil ? " (DATABASE_URL)" : " (embedded, in \(database.stateDir))")")
-        let report = try await Database.with(config, logger: logger) { try await database.migrator.migrate($0) }
+        let report = try await DatabaseSession.with(config, logger: logger) { try await database.migrator.migrate($0) }
         print("   schema: \(report.applied.count) files applied, \(report.unchanged) already up to date")
 
         step("2. Policies: who may see what (Policies/, signed by the IG team)")
@@ -62,7 +63,7 @@ struct QuickstartCommand: AsyncParsableCommand {
         print(ingested.summary.split(separator: "\n").map { "   " + $0 }.joined(separator: "\n"))
 
         step("5. What the database now holds")
-        try await Database.with(config, logger: logger) { db in
+        try await DatabaseSession.with(config, logger: logger) { db in
             for line in try await LoadedData.describe(db) { print("   " + line) }
         }
 
@@ -95,7 +96,7 @@ struct QuickstartCommand: AsyncParsableCommand {
         try await withAuditTrail(database) { trail in
             let publisher = ReleasePublisher(policy: policy, database: config, trail: trail, logger: logger)
             for release in policy.releases.keys.sorted() {
-                if let stored = try await Database.with(config, logger: logger, { db in try await ReleaseStore.latest(id: release, on: db) }) {
+                if let stored = try await DatabaseSession.with(config, logger: logger, { db in try await ReleaseStore.latest(id: release, on: db) }) {
                     print("   \(release): version \(stored.version) already published (sha256 \(stored.sha256.prefix(16))...)")
                     continue
                 }

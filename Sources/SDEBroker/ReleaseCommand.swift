@@ -47,7 +47,7 @@ struct ReleaseCommand: AsyncParsableCommand {
         @OptionGroup var database: DatabaseOptions
 
         func run() async throws {
-            let releases = try await Database.with(try await database.config(logger: .cli), logger: .cli) { db in try await ReleaseStore.list(on: db) }
+            let releases = try await DatabaseSession.with(try await database.config(logger: .cli), logger: .cli) { db in try await ReleaseStore.list(on: db) }
             if releases.isEmpty { print("no releases published") }
             let time = ISO8601DateFormatter()
             for release in releases {

@@ -50,7 +50,7 @@ func serveAPI(
     var logger = Logger.cli
     logger[metadataKey: "sde.service"] = "http"
     let config = try await database.config(logger: logger, start: start)
-    let pending = try await Database.with(config, logger: logger) { try await database.migrator.pending($0) }
+    let pending = try await DatabaseSession.with(config, logger: logger) { try await database.migrator.pending($0) }
     guard pending.isEmpty else {
         throw ValidationError("\(pending.count) migration(s) pending (\(pending.joined(separator: ", "))): run `sde-broker db migrate` first")
     }

@@ -104,8 +104,8 @@ func issueToken(user: String, expires: CivilDate, policy: PolicySet, database: D
 }
 
 /// Runs `body` on the database after checking its schema is up to date.
-private func withMigratedDatabase<Result: Sendable>(_ database: DatabaseOptions, _ body: (Database) async throws -> Result) async throws -> Result {
-    try await Database.with(try await database.config(logger: .cli), logger: .cli) { db in
+private func withMigratedDatabase<Result: Sendable>(_ database: DatabaseOptions, _ body: (DatabaseSession) async throws -> Result) async throws -> Result {
+    try await DatabaseSession.with(try await database.config(logger: .cli), logger: .cli) { db in
         guard try await database.migrator.pending(db).isEmpty else {
             throw ValidationError("the database schema is not up to date: run `sde-broker db migrate` first")
         }

@@ -63,9 +63,9 @@ extension APIError {
 
     /// The response to a store failure outside a query run (token check, release or audit read).
     init(_ error: StoreError) {
-        if error.isAuditUnavailable {
+        if error.code == .auditUnavailable {
             self.init(.serviceUnavailable, "audit_unavailable", "The audit trail cannot be written, so nothing is released; try again later.")
-        } else if error.identifier == "query_timeout" {
+        } else if error.code == .queryTimeout {
             self.init(.gatewayTimeout, "query_timeout", "The database did not answer in time; try again later.")
         } else {
             self.init(.serviceUnavailable, "database_unavailable", "The database is unavailable; try again later.")

@@ -23,7 +23,7 @@ struct LedgerProtection: Sendable {
     let cache: StatisticsCache?
 
     /// The protected table of `run`, its released populations already in the ledger under `source`.
-    func protectedTable(_ run: AuthorizedQuery, source: LedgerSource, on db: Database) async throws -> ProtectedTable {
+    func protectedTable(_ run: AuthorizedQuery, source: LedgerSource, on db: DatabaseSession) async throws -> ProtectedTable {
         let compiled = try QueryCompiler.compile(run)
         let dataset = compiled.population.dataset, threshold = run.rules.threshold
         let control = DisclosureControl(rules: run.rules)
@@ -56,7 +56,7 @@ struct LedgerProtection: Sendable {
     /// ledger version is unchanged and they were read for this threshold (one round trip for both versions), else read
     /// again. Otherwise from the statement, then the ledger.
     private func statisticsAndEarlierPopulations(
-        _ compiled: CompiledQuery, _ codes: ReferenceCodes, _ threshold: Int, on db: Database
+        _ compiled: CompiledQuery, _ codes: ReferenceCodes, _ threshold: Int, on db: DatabaseSession
     ) async throws -> (VersionedStatistics, [[CellPopulations]], EarlierPopulations) {
         let dataset = compiled.population.dataset
         func read(_ statistics: StatisticsTable) async throws -> ([[CellPopulations]], EarlierPopulations) {

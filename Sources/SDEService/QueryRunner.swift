@@ -103,7 +103,7 @@ public struct QueryRunner: Sendable {
     ) async throws -> Result {
         do {
             return try await body()
-        } catch let error as StoreError where error.isAuditUnavailable {
+        } catch let error as StoreError where error.code == .auditUnavailable {
             throw error
         } catch {
             let (code, message) = Self.describe(error)
@@ -136,7 +136,7 @@ public struct QueryRunner: Sendable {
 
     static func describe(_ error: any Error) -> (code: String, message: String) {
         switch error {
-        case let error as StoreError: (error.identifier, error.message)
+        case let error as StoreError: (error.code.description, error.message)
         case let error as DisclosureError: ("disclosure_" + error.identifier, error.message)
         case let error as QueryError: ("query_" + error.identifier, error.message)
         default: ("internal_error", "the query could not be run")

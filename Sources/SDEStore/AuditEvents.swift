@@ -4,7 +4,7 @@ public import SDEAudit
 /// Reading the audit trail back from `broker.audit_event`, in sequence order, for review and export.
 public enum AuditEvents {
     /// Calls `body` with every event, oldest first, streaming the rows.
-    public static func forEach(in db: Database, _ body: (AuditEvent) throws -> Void) async throws {
+    public static func forEach(in db: DatabaseSession, _ body: (AuditEvent) throws -> Void) async throws {
         let rows = try await db.query("SELECT line FROM broker.audit_event ORDER BY sequence", "read the audit trail")
         for try await line in rows.decode(String.self) {
             do { try body(try AuditJSONL.decode(line)) } catch let error as AuditError {
@@ -15,7 +15,7 @@ public enum AuditEvents {
 
     /// The most recent `limit` events that match `filter`, oldest first. The filter runs in the database, over the
     /// events' canonical JSON, so a search does not read the whole trail.
-    public static func search(in db: Database, filter: AuditFilter, limit: Int) async throws -> [AuditEvent] {
+    public static func search(in db: DatabaseSession, filter: AuditFilter, limit: Int) async throws -> [AuditEvent] {
         let rows = try await db.query(
             """
             SELECT line FROM (

@@ -30,14 +30,14 @@ public actor AuditTrail {
     private let checkpointInterval: Int
     private let writeTimeout: Duration
     private let logger: Logger
-    private var db: Database?
+    private var db: DatabaseSession?
     private var chain: AuditChain
     private var eventsSinceCheckpoint = 0
     private var waiting: [Waiter] = []
     private var writing = false
 
     private init(
-        config: DatabaseConfig, db: Database, mirror: AuditMirror, signingKey: AuditSigningKey, checkpointInterval: Int, writeTimeout: Duration,
+        config: DatabaseConfig, db: DatabaseSession, mirror: AuditMirror, signingKey: AuditSigningKey, checkpointInterval: Int, writeTimeout: Duration,
         head: AuditHead, logger: Logger
     ) {
         self.config = config
@@ -80,7 +80,7 @@ public actor AuditTrail {
 
     /// The head both stores agree on, after cutting from the mirror a tail that extends the database's chain but never
     /// committed; refuses anything else.
-    private static func reconcile(_ db: Database, _ mirror: AuditMirror) async throws -> AuditHead {
+    private static func reconcile(_ db: DatabaseSession, _ mirror: AuditMirror) async throws -> AuditHead {
         let databaseHead = try await Self.databaseHead(db)
         let mirrorHead = try mirror.lastEvent()?.head ?? .genesis
         if mirrorHead.sequence > databaseHead.sequence {
@@ -227,7 +227,7 @@ public actor AuditTrail {
     ///
     /// A database that does not answer within `writeTimeout` counts as failed: the connection is closed, so a hung
     /// server never holds a request (or the chain) forever. Whether such a write committed is settled on reconnect.
-    private func write(_ events: [AuditEvent], on db: Database) async throws {
+    private func write(_ events: [AuditEvent], on db: DatabaseSession) async throws {
         let undo = try mirror.append(events)
         do {
             let lines = events.map { String(decoding: AuditJSONL.encode($0), as: UTF8.self) }
@@ -246,7 +246,7 @@ public actor AuditTrail {
 
     /// The open connection; after a failure, a new one, first bringing the mirror and the head up to what the
     /// database committed (a write that timed out may have committed after all).
-    private func connection() async throws -> Database {
+    private func connection() async throws -> DatabaseSession {
         if let db { return db }
         let fresh = try await Self.connect(config, logger: logger)
         let rows = try await fresh.query(
@@ -272,9 +272,9 @@ public actor AuditTrail {
         return fresh
     }
 
-    private static func connect(_ config: DatabaseConfig, logger: Logger) async throws -> Database {
-        let db: Database
-        do { db = try await Database.connect(config, logger: logger) } catch {
+    private static func connect(_ config: DatabaseConfig, logger: Logger) async throws -> DatabaseSession {
+        let db: DatabaseSession
+        do { db = try await DatabaseSession.connect(config, logger: logger) } catch {
             throw StoreError.auditUnavailable("audit unavailable: \(error.message)")
         }
         // The trail writes as sde_broker, which may INSERT and SELECT audit events and nothing else.
@@ -282,7 +282,7 @@ public actor AuditTrail {
         return db
     }
 
-    private static func databaseHead(_ db: Database) async throws -> AuditHead {
+    private static func databaseHead(_ db: DatabaseSession) async throws -> AuditHead {
         let rows = try await db.query("SELECT line FROM broker.audit_event ORDER BY sequence DESC LIMIT 1", "read the audit head")
         // Read the stream to its end: a half-read stream would leave the connection busy.
         var last: String?

@@ -19,7 +19,7 @@ public struct AuditVerification: Sendable {
     public var isIntact: Bool { database.isIntact && mirror.isIntact && disagreement == nil }
 
     /// Verifies the trail in `db` and `mirror`, streaming both.
-    public static func run(_ db: Database, mirror: AuditMirror, trustedKeys: [AuditPublicKey]) async throws -> AuditVerification {
+    public static func run(_ db: DatabaseSession, mirror: AuditMirror, trustedKeys: [AuditPublicKey]) async throws -> AuditVerification {
         var databaseVerifier = AuditVerifier(trustedKeys: trustedKeys)
         var mirrorVerifier = AuditVerifier(trustedKeys: trustedKeys)
         var disagreement: String?

@@ -29,22 +29,22 @@ public struct DatabaseConnections: Sendable {
     }
 
     /// Runs `body` with a connection; failures to get one are ``StoreError/databaseUnavailable(_:)``.
-    public func withDatabase<Result: Sendable>(_ body: (Database) async throws -> Result) async throws -> Result {
+    public func withDatabase<Result: Sendable>(_ body: (DatabaseSession) async throws -> Result) async throws -> Result {
         switch source {
         case .direct(let config):
-            return try await Database.with(config, logger: logger, body)
+            return try await DatabaseSession.with(config, logger: logger, body)
         case .pooled(let client):
             var leased = false
             do {
                 return try await client.withConnection { connection in
                     leased = true
-                    return try await body(Database(connection: connection, logger: logger))
+                    return try await body(DatabaseSession(connection: connection, logger: logger))
                 }
             } catch let error as StoreError {
                 throw error
             } catch where !leased {
                 logger.debug("connection lease failed", metadata: ["sde.db.error": "\(String(reflecting: error))"])
-                throw StoreError.databaseUnavailable("cannot get a database connection: \(Database.reason(error))")
+                throw StoreError.databaseUnavailable("cannot get a database connection: \(DatabaseSession.reason(error))")
             }
         }
     }

@@ -93,7 +93,7 @@ public enum DifferencingLedger {
     /// Runs `body` in one transaction as `sde_broker` holding the ledger lock of `dataset` (released at commit or
     /// rollback, whatever happens); ``earlierPopulations(around:dataset:threshold:on:)`` and
     /// ``record(_:queryID:source:on:)`` run inside it.
-    public static func withLock<Result: Sendable>(_ dataset: String, on db: Database, _ body: () async throws -> Result) async throws -> Result {
+    public static func withLock<Result: Sendable>(_ dataset: String, on db: DatabaseSession, _ body: () async throws -> Result) async throws -> Result {
         let what = "the differencing ledger of \(dataset)"
         return try await db.transaction(what) {
             // One round trip: the broker's role, a bounded wait, and the lock (released at commit or rollback). The
@@ -111,7 +111,7 @@ public enum DifferencingLedger {
     /// The populations of `dataset` released earlier that may contain one of `populations` or be nested in one, with a
     /// true count within `threshold - 1` of its own (equal counts included), and the change versions.
     public static func earlierPopulations(
-        around populations: [CountedPopulation], dataset: String, threshold: Int, on db: Database
+        around populations: [CountedPopulation], dataset: String, threshold: Int, on db: DatabaseSession
     ) async throws(StoreError) -> EarlierPopulations {
         let what = "read the differencing ledger of \(dataset)"
         let probes = Probes(populations, reach: max(threshold, 1) - 1)
@@ -148,7 +148,7 @@ public enum DifferencingLedger {
 
     /// The data version and `dataset`'s ledger version now: one round trip that tells whether statistics and earlier
     /// populations read before are still current.
-    public static func versions(of dataset: String, on db: Database) async throws(StoreError) -> ChangeVersions {
+    public static func versions(of dataset: String, on db: DatabaseSession) async throws(StoreError) -> ChangeVersions {
         let what = "read the change versions of \(dataset)"
         var versions: ChangeVersions?
         do {
@@ -166,7 +166,7 @@ public enum DifferencingLedger {
     /// `source`; one already in the ledger with the same count is not added twice. Returns how many were given.
     @discardableResult
     public static func record(
-        _ populations: [CountedPopulation], queryID: String, source: LedgerSource, on db: Database
+        _ populations: [CountedPopulation], queryID: String, source: LedgerSource, on db: DatabaseSession
     ) async throws(StoreError) -> Int {
         guard let dataset = populations.first?.population.dataset else { return 0 }
         var froms: [String] = [], tos: [String] = [], predicates: [String] = [], terms: [String] = [], persons: [Int] = []
@@ -319,7 +319,7 @@ struct VersionsStatement: TextKeyStatement {
     func decodeRow(_ row: PostgresRow) throws -> Row { try row.decode(Row.self) }
 }
 
-extension Database {
+extension DatabaseSession {
     /// Runs `body` holding a session-level PostgreSQL advisory lock on (`namespace`, `key`), waiting for it if another
     /// session holds it. The lock is released on every path; if releasing fails, the connection is closed, which
     /// releases it too (so a pooled connection never goes back to its pool still holding the lock).

@@ -40,7 +40,7 @@ public struct Migrator: Sendable {
 
     /// Applies what is missing or changed, all in one transaction.
     @discardableResult
-    public func migrate(_ db: Database) async throws -> Report {
+    public func migrate(_ db: DatabaseSession) async throws -> Report {
         let files = try scriptFiles()
         return try await db.transaction("migration") {
             try await db.execute("SELECT pg_advisory_xact_lock(7263591001)", "take the migration lock")
@@ -79,7 +79,7 @@ public struct Migrator: Sendable {
     }
 
     /// Names of files that `migrate` would apply: empty when the database is up to date.
-    public func pending(_ db: Database) async throws -> [String] {
+    public func pending(_ db: DatabaseSession) async throws -> [String] {
         let files = try scriptFiles()
         let rows = try await db.query("SELECT to_regclass('public.sde_schema_migration') IS NOT NULL", "check the migrations table")
         var hasTable = false
@@ -89,14 +89,14 @@ public struct Migrator: Sendable {
         return files.filter { recorded[$0.name] != $0.checksum }.map(\.name)
     }
 
-    private func recordedChecksums(_ db: Database) async throws -> [String: String] {
+    private func recordedChecksums(_ db: DatabaseSession) async throws -> [String: String] {
         var recorded: [String: String] = [:]
         let rows = try await db.query("SELECT name, checksum FROM public.sde_schema_migration", "read applied migrations")
         for try await (name, checksum) in rows.decode((String, String).self) { recorded[name] = checksum }
         return recorded
     }
 
-    private func apply(_ file: ScriptFile, _ db: Database) async throws {
+    private func apply(_ file: ScriptFile, _ db: DatabaseSession) async throws {
         if file.kind == "reference" {
             try await loadLocalAuthorities(sqlDirectory + "/" + file.name, db)
             return
@@ -107,7 +107,7 @@ public struct Migrator: Sendable {
     }
 
     /// Upserts the local authority reference list (parsed with the extract reader's CSV parser).
-    private func loadLocalAuthorities(_ path: String, _ db: Database) async throws {
+    private func loadLocalAuthorities(_ path: String, _ db: DatabaseSession) async throws {
         let authorities = try LocalAuthority.load(from: path)
         try await db.execute(
             """

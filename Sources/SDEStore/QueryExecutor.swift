@@ -35,13 +35,13 @@ public struct QueryExecutor: Sendable {
     }
 
     /// Runs `query` on `db` and returns its statistics table: every cell and margin, in the statement's order.
-    public func run(_ query: CompiledQuery, on db: Database) async throws(StoreError) -> StatisticsTable {
+    public func run(_ query: CompiledQuery, on db: DatabaseSession) async throws(StoreError) -> StatisticsTable {
         try await versionedRun(query, on: db).statistics
     }
 
     /// Runs `query` as ``run(_:on:)`` does, and also returns the data version (`broker.data_version`) read in the same
     /// transaction just before the statement: the statistics reflect that version's data, or newer.
-    public func versionedRun(_ query: CompiledQuery, on db: Database) async throws(StoreError) -> VersionedStatistics {
+    public func versionedRun(_ query: CompiledQuery, on db: DatabaseSession) async throws(StoreError) -> VersionedStatistics {
         // A complete table has every catalogue row: refuse one over the cap before running anything.
         guard query.minimumRows * max(1, query.measures.count) <= maxCells else { throw tooManyCells(query) }
         return try await inReaderTransaction(query, on: db) { what, version in
@@ -52,7 +52,7 @@ public struct QueryExecutor: Sendable {
     /// Runs `query` exactly as ``run(_:on:)`` does (same transaction, role and timeout) but only reads its rows to the
     /// end without decoding them: PostgreSQL's own time for the statement, which the query benchmark compares with.
     /// Returns the number of rows.
-    func drain(_ query: CompiledQuery, on db: Database) async throws(StoreError) -> Int {
+    func drain(_ query: CompiledQuery, on db: DatabaseSession) async throws(StoreError) -> Int {
         try await inReaderTransaction(query, on: db) { what, _ in
             var count = 0
             do {
@@ -67,7 +67,7 @@ public struct QueryExecutor: Sendable {
     }
 
     /// Runs `EXPLAIN (ANALYZE, BUFFERS)` of `query` as ``drain(_:on:)`` runs the query, and returns the plan's lines.
-    func explainAnalyze(_ query: CompiledQuery, on db: Database) async throws(StoreError) -> [String] {
+    func explainAnalyze(_ query: CompiledQuery, on db: DatabaseSession) async throws(StoreError) -> [String] {
         try await inReaderTransaction(query, on: db) { what, _ in
             var lines: [String] = []
             do {
@@ -84,7 +84,7 @@ public struct QueryExecutor: Sendable {
     /// Runs `body` in a READ ONLY transaction as ``readerRole`` with the statement timeout set; `body` gets a description
     /// for errors and the data version read as the transaction began.
     private func inReaderTransaction<Result: Sendable>(
-        _ query: CompiledQuery, on db: Database, _ body: (String, Int64) async throws -> Result
+        _ query: CompiledQuery, on db: DatabaseSession, _ body: (String, Int64) async throws -> Result
     ) async throws(StoreError) -> Result {
         let what = "vetted query \(query.queryID)"
         do {
@@ -128,7 +128,7 @@ public struct QueryExecutor: Sendable {
     }
 
     /// Runs the statement and decodes its rows, stopping at the cell cap.
-    private func fetch(_ query: CompiledQuery, _ db: Database, _ what: String) async throws(StoreError) -> [StatisticsRow] {
+    private func fetch(_ query: CompiledQuery, _ db: DatabaseSession, _ what: String) async throws(StoreError) -> [StatisticsRow] {
         let cellsPerRow = max(1, query.measures.count)
         var rows: [StatisticsRow] = []
         do {

@@ -46,7 +46,7 @@ public struct ReleaseSummary: Sendable {
 /// ```
 public enum ReleaseStore {
     /// The latest version of release `id`, or `nil` when it was never published.
-    public static func latest(id: String, on db: Database) async throws(StoreError) -> StoredRelease? {
+    public static func latest(id: String, on db: DatabaseSession) async throws(StoreError) -> StoredRelease? {
         try await read(
             """
             SELECT \(unescaped: columns) FROM broker.release_version WHERE release_id = \(id) ORDER BY version DESC LIMIT 1
@@ -55,7 +55,7 @@ public enum ReleaseStore {
     }
 
     /// Version `version` of release `id`, or `nil` when there is no such version.
-    public static func version(_ version: Int, of id: String, on db: Database) async throws(StoreError) -> StoredRelease? {
+    public static func version(_ version: Int, of id: String, on db: DatabaseSession) async throws(StoreError) -> StoredRelease? {
         try await read(
             "SELECT \(unescaped: columns) FROM broker.release_version WHERE release_id = \(id) AND version = \(version)",
             "read version \(version) of release \(id)", on: db
@@ -63,7 +63,7 @@ public enum ReleaseStore {
     }
 
     /// The latest version of every published release, by id.
-    public static func list(on db: Database) async throws(StoreError) -> [ReleaseSummary] {
+    public static func list(on db: DatabaseSession) async throws(StoreError) -> [ReleaseSummary] {
         let what = "list releases"
         do {
             let rows = try await db.query(
@@ -82,7 +82,7 @@ public enum ReleaseStore {
     }
 
     /// The version the next publication of `id` gets: one more than the latest, or 1.
-    public static func nextVersion(of id: String, on db: Database) async throws(StoreError) -> Int {
+    public static func nextVersion(of id: String, on db: DatabaseSession) async throws(StoreError) -> Int {
         let what = "read the next version of release \(id)"
         do {
             let rows = try await db.query(
@@ -98,7 +98,7 @@ public enum ReleaseStore {
     /// Stores version `version` of release `id` as `sde_broker`. Call it only after the release's audit event
     /// committed (`auditSequence`), holding the release's advisory lock so that versions stay in order.
     public static func append(
-        id: String, version: Int, policyDigest: String, auditSequence: Int64, json: [UInt8], csv: [UInt8], on db: Database
+        id: String, version: Int, policyDigest: String, auditSequence: Int64, json: [UInt8], csv: [UInt8], on db: DatabaseSession
     ) async throws(StoreError) -> StoredRelease {
         let what = "store version \(version) of release \(id)"
         let sha256 = Hex.sha256(json)
@@ -126,7 +126,7 @@ public enum ReleaseStore {
 
     private static let columns = "release_id, version, published_at, policy_digest, audit_sequence, document, csv, document_sha256"
 
-    private static func read(_ query: PostgresQuery, _ what: String, on db: Database) async throws(StoreError) -> [StoredRelease] {
+    private static func read(_ query: PostgresQuery, _ what: String, on db: DatabaseSession) async throws(StoreError) -> [StoredRelease] {
         do {
             let rows = try await db.query(query, what)
             var result: [StoredRelease] = []

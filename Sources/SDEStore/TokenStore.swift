@@ -75,7 +75,7 @@ public enum TokenStore {
     static let tokenLength = 4 + 2 * idBytes + 1 + 2 * secretBytes
 
     /// Issues a token for `user`, valid up to and including `expires`; the caller checks the user and the date.
-    public static func issue(user: String, expires: CivilDate, on db: Database) async throws(StoreError) -> IssuedToken {
+    public static func issue(user: String, expires: CivilDate, on db: DatabaseSession) async throws(StoreError) -> IssuedToken {
         guard (1...128).contains(user.utf8.count), user.utf8.allSatisfy({ (0x21...0x7E).contains($0) }) else {
             throw .invalidArgument("a token's user id must be 1 to 128 printable ASCII characters without spaces")
         }
@@ -106,7 +106,7 @@ public enum TokenStore {
     }
 
     /// Checks a presented bearer token on `today`: well-formed, known, matching secret, not expired, not revoked.
-    public static func authenticate(_ presented: String, today: CivilDate, on db: Database) async throws(StoreError) -> TokenCheck {
+    public static func authenticate(_ presented: String, today: CivilDate, on db: DatabaseSession) async throws(StoreError) -> TokenCheck {
         guard let (id, secret) = parse(presented) else { return .rejected(.malformed) }
         let rows = try await db.query(TokenLookup(key: id), "look up an API token")
         var stored: (user: String, hash: String, expires: String, revoked: Bool)?
@@ -131,7 +131,7 @@ public enum TokenStore {
     }
 
     /// Revokes the token `id` now; false when there is no such token or it was revoked already.
-    public static func revoke(id: String, on db: Database) async throws(StoreError) -> Bool {
+    public static func revoke(id: String, on db: DatabaseSession) async throws(StoreError) -> Bool {
         let rows = try await db.query(
             "UPDATE broker.api_token SET revoked_at = now() WHERE token_id = \(id) AND revoked_at IS NULL RETURNING token_id",
             "revoke an API token")
@@ -145,7 +145,7 @@ public enum TokenStore {
     }
 
     /// Every stored token, oldest first, without secrets or hashes.
-    public static func list(on db: Database) async throws(StoreError) -> [TokenRecord] {
+    public static func list(on db: DatabaseSession) async throws(StoreError) -> [TokenRecord] {
         let rows = try await db.query(
             "SELECT token_id, user_id, created_at, expires_on::text, revoked_at FROM broker.api_token ORDER BY created_at, token_id",
             "list API tokens")

@@ -33,7 +33,7 @@ import Testing
 
     /// Cell key by row dimensions for the persons matching `condition`, one plain GROUP BY per grouping set.
     static func plainKeys(
-        _ db: Database, _ compiled: CompiledQuery, _ population: (view: String, filters: String), _ condition: String
+        _ db: DatabaseSession, _ compiled: CompiledQuery, _ population: (view: String, filters: String), _ condition: String
     ) async throws -> [[String?]: UInt32] {
         let dimensions = compiled.dimensions.map(\.name)
         var result: [[String?]: UInt32] = [:]

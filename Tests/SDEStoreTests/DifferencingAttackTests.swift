@@ -12,7 +12,7 @@ import Testing
     static let northEast = DifferencingLedgerTests.northEast
 
     /// Adds `count` new persons living in `la`, each with one request on `day`, assessed 10 days later when `assessed`.
-    static func requests(_ db: Database, la: String, day: String, count: Int, assessed: Bool, tag: String) async throws {
+    static func requests(_ db: DatabaseSession, la: String, day: String, count: Int, assessed: Bool, tag: String) async throws {
         try await DifferencingLedgerTests.requests(db, la: la, day: day, count: count, tag: tag)
         guard assessed else { return }
         let prefix = "\(la)-\(day)-\(tag)"

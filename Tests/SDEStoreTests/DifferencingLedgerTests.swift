@@ -17,7 +17,7 @@ import Testing
 
     /// Adds `count` new persons in every local authority, each with one request for support on `day`: a background of
     /// ordinary councils, so that a publication (zeros disclosive, every catalogue row) is not mostly suppressed zeros.
-    static func background(_ db: Database, day: String, count: Int, except: String = "") async throws {
+    static func background(_ db: DatabaseSession, day: String, count: Int, except: String = "") async throws {
         let prefix = "background-\(day)-"
         try await db.execute(
             """
@@ -38,7 +38,7 @@ import Testing
 
     /// Adds `count` new persons living in `la`, each with one request for support on `day` (`tag` tells apart the persons
     /// of two calls with the same local authority and day).
-    static func requests(_ db: Database, la: String, day: String, count: Int, tag: String = "") async throws {
+    static func requests(_ db: DatabaseSession, la: String, day: String, count: Int, tag: String = "") async throws {
         guard count > 0 else { return }
         let prefix = "\(la)-\(day)-\(tag)"
         try await db.execute(
@@ -56,7 +56,7 @@ import Testing
     }
 
     /// Gives every person of `la` whose request was on `from` a second request on `day` (no new persons).
-    static func againInQuarter(_ db: Database, la: String, from: String, day: String) async throws {
+    static func againInQuarter(_ db: DatabaseSession, la: String, from: String, day: String) async throws {
         try await db.execute(
             """
             INSERT INTO linked.care_event (person_id, record_key, la_code, event_ref, event_type, event_start, outcome, support_reason)
@@ -66,7 +66,7 @@ import Testing
     }
 
     /// Runs `body` with a runner, a publisher and the audit fixture over an empty (migrated) database.
-    func withService(_ body: (QueryRunner, ReleasePublisher, Database, AuditTrailTests.Fixture) async throws -> Void) async throws {
+    func withService(_ body: (QueryRunner, ReleasePublisher, DatabaseSession, AuditTrailTests.Fixture) async throws -> Void) async throws {
         try await withAuditedDatabase { config, db, trail, fixture in
             let policy = try QueryExecutionTests.policy()
             let runner = QueryRunner(policy: policy, database: config, trail: trail, logger: TestPostgres.logger)

@@ -3,6 +3,7 @@ import Foundation
 import PostgresNIO
 import SDECommon
 import SDEExtracts
+import SDEIngest
 import SDEStore
 import Testing
 
@@ -149,7 +150,7 @@ import Testing
             let before = try await db.scalar("SELECT count(*)::int FROM linked.person")
             let other = try Scratch(persons: 50, seed: 17)
             defer { other.remove() }
-            let error = await #expect(throws: StoreError.self) {
+            let error = await #expect(throws: IngestError.self) {
                 try await other.ingestor(key: PseudonymisationKey.generate()).ingest(directory: other.extracts, db: db)
             }
             #expect(error?.message.contains("not the key") == true)
@@ -162,9 +163,9 @@ import Testing
         let scratch = try Scratch(persons: 60, seed: 18)
         defer { scratch.remove() }
         try await TestPostgres.withDatabase { _, db in
-            await #expect(throws: StoreError.self) { try await scratch.ingestor().ingest(directory: scratch.root + "/missing", db: db) }
+            await #expect(throws: IngestError.self) { try await scratch.ingestor().ingest(directory: scratch.root + "/missing", db: db) }
             try "a,b\n1,2\n".write(toFile: scratch.extracts + "/social_care_E06000001.csv", atomically: true, encoding: .utf8)
-            let error = await #expect(throws: StoreError.self) { try await scratch.ingestor().ingest(directory: scratch.extracts, db: db) }
+            let error = await #expect(throws: IngestError.self) { try await scratch.ingestor().ingest(directory: scratch.extracts, db: db) }
             #expect(error?.message.contains("nothing was loaded") == true)
             #expect(try await db.scalar("SELECT count(*)::int FROM linked.person") == 0)
             #expect(try await db.scalar("SELECT count(*)::int FROM broker.ingest_file") == 0)
@@ -173,7 +174,7 @@ import Testing
 
     @Test func aDeadDatabaseGivesAClearError() async throws {
         let config = DatabaseConfig(host: "127.0.0.1", port: 1, username: "nobody", password: "s3cr3t-pw", database: "none")
-        let error = await #expect(throws: StoreError.self) { _ = try await Database.connect(config, logger: TestPostgres.logger) }
+        let error = await #expect(throws: StoreError.self) { _ = try await DatabaseSession.connect(config, logger: TestPostgres.logger) }
         #expect(error?.message.contains("cannot connect to PostgreSQL at nobody@127.0.0.1:1/none") == true)
         #expect(error?.message.contains("s3cr3t-pw") == false)
     }

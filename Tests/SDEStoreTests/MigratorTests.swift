@@ -116,7 +116,7 @@ import Testing
     }
 }
 
-extension Database {
+extension DatabaseSession {
     /// The single integer a test query returns.
     func scalar(_ query: PostgresQuery) async throws -> Int {
         var value: Int?

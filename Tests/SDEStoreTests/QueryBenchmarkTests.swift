@@ -212,7 +212,7 @@ struct QueryBenchmarkTests {
     }
 }
 
-extension Database {
+extension DatabaseSession {
     /// A single integer from `query`.
     fileprivate func count(_ query: PostgresQuery) async throws -> Int {
         var result = 0

@@ -6,6 +6,7 @@ import SDEExtracts
 import SDEPolicy
 import SDEPolicyFiles
 import SDEQuery
+import SDEIngest
 import SDEStore
 import Testing
 
@@ -44,7 +45,7 @@ import Testing
     }
 
     /// Rows of a hand-written statement whose columns are all cast to text.
-    static func textRows(_ db: Database, _ sql: String) async throws -> [[String?]] {
+    static func textRows(_ db: DatabaseSession, _ sql: String) async throws -> [[String?]] {
         var result: [[String?]] = []
         for try await row in try await db.query(PostgresQuery(unsafeSQL: sql)) {
             result.append(try row.makeRandomAccess().map { try $0.decode(String?.self) })
@@ -58,7 +59,7 @@ import Testing
     }
 
     /// Ingests synthetic extracts for `persons` people, then runs `body`.
-    static func withData(persons: Int, seed: UInt64, _ body: (Database) async throws -> Void) async throws {
+    static func withData(persons: Int, seed: UInt64, _ body: (DatabaseSession) async throws -> Void) async throws {
         let scratch = try IngestTests.Scratch(persons: persons, seed: seed)
         defer { scratch.remove() }
         try await TestPostgres.withDatabase { _, db in

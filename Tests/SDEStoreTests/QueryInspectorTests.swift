@@ -9,7 +9,7 @@ import Testing
 
 /// `query show`: the specification, SQL and binds for IG officers and operators; audited; no data.
 @Suite struct QueryInspectorTests {
-    func withInspector(_ body: (QueryInspector, Database, AuditTrailTests.Fixture) async throws -> Void) async throws {
+    func withInspector(_ body: (QueryInspector, DatabaseSession, AuditTrailTests.Fixture) async throws -> Void) async throws {
         try await withAuditedDatabase { _, db, trail, fixture in
             try await body(QueryInspector(policy: try QueryExecutionTests.policy(), trail: trail, logger: TestPostgres.logger), db, fixture)
         }

@@ -13,7 +13,7 @@ import Testing
     static let today = CivilDate(year: 2026, month: 11, day: 26)!
 
     /// Ingests a small synthetic extract and runs `body` with a runner over the example policy set.
-    func withRunner(_ body: (QueryRunner, Database, AuditTrailTests.Fixture) async throws -> Void) async throws {
+    func withRunner(_ body: (QueryRunner, DatabaseSession, AuditTrailTests.Fixture) async throws -> Void) async throws {
         let scratch = try IngestTests.Scratch(persons: 3000, seed: 21)
         defer { scratch.remove() }
         try await withAuditedDatabase(ingesting: scratch) { config, db, trail, fixture in

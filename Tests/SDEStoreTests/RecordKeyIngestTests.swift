@@ -3,6 +3,7 @@ import NIOCore
 import PostgresNIO
 import SDEDisclosure
 import SDEExtracts
+import SDEIngest
 import SDEStore
 import Testing
 
@@ -10,7 +11,7 @@ import Testing
 /// before anything is written; rows loaded before record keys existed are filled in, and until then no vetted query runs.
 @Suite struct RecordKeyIngestTests {
     /// Every person's stored record key next to the one derived here from the stored pseudonym.
-    static func storedAndDerived(_ db: Database, _ recordKeys: RecordKeys) async throws -> [(stored: Int64?, derived: Int64)] {
+    static func storedAndDerived(_ db: DatabaseSession, _ recordKeys: RecordKeys) async throws -> [(stored: Int64?, derived: Int64)] {
         var result: [(Int64?, Int64)] = []
         for try await (id, key) in try await db.query("SELECT person_id, record_key FROM linked.person").decode((ByteBuffer, Int64?).self) {
             result.append((key, recordKeys.recordKey(personID: Array(id.readableBytesView))))
@@ -19,7 +20,7 @@ import Testing
     }
 
     /// Rows whose copy of the record key is missing or differs from their person's.
-    static func mismatchedCopies(_ db: Database) async throws -> Int {
+    static func mismatchedCopies(_ db: DatabaseSession) async throws -> Int {
         try await db.scalar(
             """
             SELECT ((SELECT count(*) FROM linked.care_event e JOIN linked.person p USING (person_id)
@@ -30,7 +31,7 @@ import Testing
     }
 
     /// Everything ingest may write, to show that a refused ingest wrote nothing.
-    static func footprint(_ db: Database) async throws -> [Int] {
+    static func footprint(_ db: DatabaseSession) async throws -> [Int] {
         var result: [Int] = []
         for table in ["linked.person", "linked.care_event", "linked.hospital_spell", "broker.ingest_file"] {
             result.append(try await db.scalar(PostgresQuery(unsafeSQL: "SELECT count(*)::int FROM \(table)")))
@@ -74,7 +75,7 @@ import Testing
             let before = try await Self.footprint(db)
             // The right pseudonymisation key with another perturbation key: the new persons' record keys would not be
             // derived as the stored ones were.
-            let error = await #expect(throws: StoreError.self) {
+            let error = await #expect(throws: IngestError.self) {
                 try await later.ingestor(key: scratch.key, perturbationKey: .generate()).ingest(directory: later.extracts, db: db)
             }
             #expect(error?.message.contains("perturbation key") == true && error?.message.contains("nothing was loaded") == true)
@@ -93,7 +94,7 @@ import Testing
         try await TestPostgres.withDatabase { _, db in
             let sameKey = try PerturbationKey(fileContents: scratch.key.fileContents)
             let before = try await Self.footprint(db)
-            let error = await #expect(throws: StoreError.self) {
+            let error = await #expect(throws: IngestError.self) {
                 try await scratch.ingestor(perturbationKey: sameKey).ingest(directory: scratch.extracts, db: db)
             }
             #expect(error?.message.contains("holds the pseudonymisation key") == true)
@@ -104,7 +105,7 @@ import Testing
 
     /// Puts the database in the state migration 0012 leaves data loaded before it in: no record keys, the constraints
     /// not validated, no perturbation key recorded.
-    static func forgetRecordKeys(_ db: Database) async throws {
+    static func forgetRecordKeys(_ db: DatabaseSession) async throws {
         for (table, constraint) in [
             ("linked.person", "person_record_key_present"), ("linked.care_event", "care_event_record_key_present"),
             ("linked.hospital_spell", "hospital_spell_record_key_present"),
@@ -128,7 +129,7 @@ import Testing
             // Fail closed: no statement runs, and the error says what to do without any value.
             let (compiled, _) = try QueryExecutionTests.compiled("requests-by-la-quarter")
             let error = await #expect(throws: StoreError.self) { try await QueryExecutor().run(compiled, on: db) }
-            #expect(error?.identifier == "record_keys_incomplete")
+            #expect(error?.code == .recordKeysIncomplete)
             #expect(error?.message.contains("perturbation key") == true)
 
             // Ingest again (every file already loaded): it fills in the keys and validates the constraints.
@@ -163,7 +164,7 @@ import Testing
             #expect(report.recordKeysBackfilled > 0)
             #expect(try await Self.storedAndDerived(db, RecordKeys(key: newKey)).allSatisfy { $0.stored == $0.derived })
             let before = try await Self.footprint(db)
-            await #expect(throws: StoreError.self) {
+            await #expect(throws: IngestError.self) {
                 try await scratch.ingestor(quarantine: scratch.root + "/q3.csv").ingest(directory: scratch.extracts, db: db)
             }
             #expect(try await Self.footprint(db) == before)

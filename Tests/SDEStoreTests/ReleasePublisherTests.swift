@@ -13,7 +13,7 @@ import Testing
     static let release = "cqc-requests-by-la-2024-25"
 
     /// Ingests a small synthetic extract and runs `body` with a publisher over the example policy set.
-    func withPublisher(_ body: (ReleasePublisher, Database, AuditTrailTests.Fixture) async throws -> Void) async throws {
+    func withPublisher(_ body: (ReleasePublisher, DatabaseSession, AuditTrailTests.Fixture) async throws -> Void) async throws {
         let scratch = try IngestTests.Scratch(persons: 1500, seed: 31)
         defer { scratch.remove() }
         try await withAuditedDatabase(ingesting: scratch) { config, db, trail, fixture in

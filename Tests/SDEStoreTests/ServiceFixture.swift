@@ -1,11 +1,12 @@
 import PostgresNIO
+import SDEIngest
 import SDEStore
 import Testing
 
 /// Runs `body` on a fresh migrated database (after ingesting `scratch`'s extracts, when given) with an audit trail open
 /// on it; the trail is closed and its mirror removed afterwards.
 func withAuditedDatabase(
-    ingesting scratch: IngestTests.Scratch? = nil, _ body: (DatabaseConfig, Database, AuditTrail, AuditTrailTests.Fixture) async throws -> Void
+    ingesting scratch: IngestTests.Scratch? = nil, _ body: (DatabaseConfig, DatabaseSession, AuditTrail, AuditTrailTests.Fixture) async throws -> Void
 ) async throws {
     let fixture = AuditTrailTests.Fixture()
     defer { fixture.remove() }
@@ -25,7 +26,7 @@ func withAuditedDatabase(
 
 /// Expects each statement in `changes` to be refused both to the table's owner (by a trigger, SQLSTATE P0001) and to
 /// `sde_broker` (by privileges, 42501).
-func expectAppendOnly(_ db: Database, _ changes: [String]) async {
+func expectAppendOnly(_ db: DatabaseSession, _ changes: [String]) async {
     for change in changes {
         let byOwner = await #expect(throws: StoreError.self) { try await db.execute(PostgresQuery(unsafeSQL: change)) }
         #expect(byOwner?.message.contains("P0001") == true, "\(change) as owner")

@@ -3,6 +3,7 @@ import SDECommon
 import SDEDisclosure
 import SDEQuery
 import SDEService
+import SDEIngest
 import SDEStore
 import Testing
 
@@ -10,7 +11,7 @@ import Testing
 /// change to the data (or the schema) is seen by the very next run.
 @Suite struct StatisticsCacheTests {
     /// A runner with a cache over the ledger tests' data: Hartlepool and Middlesbrough, 30 requests each in 2024Q2.
-    func withCachedRunner(_ body: (QueryRunner, Database) async throws -> Void) async throws {
+    func withCachedRunner(_ body: (QueryRunner, DatabaseSession) async throws -> Void) async throws {
         try await withAuditedDatabase { config, db, trail, _ in
             let runner = QueryRunner(
                 policy: try QueryExecutionTests.policy(), connections: .direct(config, logger: TestPostgres.logger), trail: trail,
@@ -160,11 +161,11 @@ import Testing
         #expect(try !reused(2, rules, cells), "new statistics drop the old protection")
     }
 
-    static func version(_ db: Database) async throws -> Int {
+    static func version(_ db: DatabaseSession) async throws -> Int {
         try await db.scalar("SELECT version::int FROM broker.data_version")
     }
 
-    static func strings(_ db: Database, _ sql: String) async throws -> [String] {
+    static func strings(_ db: DatabaseSession, _ sql: String) async throws -> [String] {
         var values: [String] = []
         for try await value in try await db.query(PostgresQuery(unsafeSQL: sql)).decode(String.self) { values.append(value) }
         return values

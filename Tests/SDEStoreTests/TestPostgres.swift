@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import SDEDevCluster
 import SDEStore
 import Testing
 
@@ -22,14 +23,14 @@ actor TestPostgres {
 
     /// Runs `body` against a fresh, empty database that is dropped afterwards.
     static func withDatabase<Result: Sendable>(
-        migrated: Bool = true, _ body: (DatabaseConfig, Database) async throws -> Result
+        migrated: Bool = true, _ body: (DatabaseConfig, DatabaseSession) async throws -> Result
     ) async throws -> Result {
         let server = try await shared.serverConfig()
         let name = "t_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased().prefix(16)
-        try await Database.with(server, logger: logger) { admin in try await admin.execute(unsafeSQL: "CREATE DATABASE \(name)") }
+        try await DatabaseSession.with(server, logger: logger) { admin in try await admin.execute(unsafeSQL: "CREATE DATABASE \(name)") }
         let config = server.with(database: String(name))
         do {
-            let result = try await Database.with(config, logger: logger) { db in
+            let result = try await DatabaseSession.with(config, logger: logger) { db in
                 if migrated { try await Migrator(sqlDirectory: sqlDirectory).migrate(db) }
                 return try await body(config, db)
             }
@@ -42,7 +43,7 @@ actor TestPostgres {
     }
 
     private static func drop(_ name: some StringProtocol, _ server: DatabaseConfig) async throws {
-        try await Database.with(server, logger: logger) { admin in try await admin.execute(unsafeSQL: "DROP DATABASE \(name) WITH (FORCE)") }
+        try await DatabaseSession.with(server, logger: logger) { admin in try await admin.execute(unsafeSQL: "DROP DATABASE \(name) WITH (FORCE)") }
     }
 
     private func serverConfig() async throws -> DatabaseConfig {

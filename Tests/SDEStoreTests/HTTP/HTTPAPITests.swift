@@ -413,7 +413,7 @@ import Testing
     }
 
     /// Row counts of the linked tables (an injection that wrote anything would change one).
-    static func counts(_ db: Database) async throws -> [Int] {
+    static func counts(_ db: DatabaseSession) async throws -> [Int] {
         var counts: [Int] = []
         for table in ["linked.person", "linked.care_event", "linked.hospital_spell", "linked.local_authority"] {
             let rows = try await db.query(PostgresQuery(unsafeSQL: "SELECT count(*)::bigint FROM \(table)"), "count")

@@ -31,7 +31,7 @@ struct HTTPBenchmarkTests {
         let compiled = try QueryCompiler.compile(run)
         let executor = QueryExecutor()
         do {
-            try await Database.with(config, logger: QueryBenchmarkTests.logger) { db in
+            try await DatabaseSession.with(config, logger: QueryBenchmarkTests.logger) { db in
                 // No statistics cache: every request runs the statement, as the first run of a query does.
                 try await LiveBroker.serve(
                     config: config, db: db, trail: trail, fixture: AuditTrailTests.Fixture(), policies: PolicyRegistry(.valid(policy)), statisticsCacheCells: 0

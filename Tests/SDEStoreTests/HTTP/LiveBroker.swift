@@ -9,6 +9,7 @@ import SDEAudit
 import SDECommon
 import SDEHTTP
 import SDEPolicy
+import SDEIngest
 import SDEStore
 import ServiceLifecycle
 import Testing
@@ -20,7 +21,7 @@ struct LiveBroker {
 
     let baseURL: String
     let config: DatabaseConfig
-    let db: Database
+    let db: DatabaseSession
     let trail: AuditTrail
     let fixture: AuditTrailTests.Fixture
     /// `METHOD /path` of every route the server serves.
@@ -49,7 +50,7 @@ struct LiveBroker {
     /// Serves the API over `db` (already migrated and loaded) with `trail` on a loopback port while `body` runs, then
     /// shuts it down gracefully, as SIGTERM does. Like `serve`, it keeps a statistics cache (0 cells: none).
     static func serve(
-        config: DatabaseConfig, db: Database, trail: AuditTrail, fixture: AuditTrailTests.Fixture, policies: PolicyRegistry,
+        config: DatabaseConfig, db: DatabaseSession, trail: AuditTrail, fixture: AuditTrailTests.Fixture, policies: PolicyRegistry,
         executor: QueryExecutor = QueryExecutor(), statisticsCacheCells: Int = 200_000,
         _ body: (LiveBroker) async throws -> Void
     ) async throws {

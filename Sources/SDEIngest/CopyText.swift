@@ -1,3 +1,4 @@
+import SDEStore
 import SDECommon
 import SDEExtracts
 

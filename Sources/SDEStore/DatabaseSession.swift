@@ -1,6 +1,6 @@
 public import Logging
 import NIOConcurrencyHelpers
-public import PostgresNIO
+package import PostgresNIO
 
 /// One connection to the broker's PostgreSQL, for command-line operations (migrate, ingest) and tests.
 ///
@@ -8,19 +8,19 @@ public import PostgresNIO
 /// the full error goes to the logger at debug level.
 ///
 /// ```swift
-/// try await Database.with(config, logger: logger) { db in
+/// try await DatabaseSession.with(config, logger: logger) { db in
 ///     try await Migrator(sqlDirectory: "Sql").migrate(db)
 /// }
 /// ```
-public struct Database: Sendable {
+public struct DatabaseSession: Sendable {
     /// The underlying postgres-nio connection.
-    public let connection: PostgresConnection
+    package let connection: PostgresConnection
     /// The logger every query logs into.
     public let logger: Logger
 
     /// Connects, runs `body`, and closes the connection whatever happens.
     public static func with<Result: Sendable>(
-        _ config: DatabaseConfig, logger: Logger, _ body: (Database) async throws -> Result
+        _ config: DatabaseConfig, logger: Logger, _ body: (DatabaseSession) async throws -> Result
     ) async throws -> Result {
         let db = try await connect(config, logger: logger)
         do {
@@ -34,13 +34,13 @@ public struct Database: Sendable {
     }
 
     /// Opens a connection, or fails with a clear `databaseUnavailable` error.
-    public static func connect(_ config: DatabaseConfig, logger: Logger) async throws(StoreError) -> Database {
+    public static func connect(_ config: DatabaseConfig, logger: Logger) async throws(StoreError) -> DatabaseSession {
         let options = PostgresConnection.Configuration(
             host: config.host, port: config.port, username: config.username, password: config.password, database: config.database, tls: .disable
         )
         do {
             let connection = try await PostgresConnection.connect(configuration: options, id: 1, logger: logger)
-            return Database(connection: connection, logger: logger)
+            return DatabaseSession(connection: connection, logger: logger)
         } catch {
             logger.debug("connect failed", metadata: ["sde.db.error": "\(String(reflecting: error))"])
             throw .databaseUnavailable("cannot connect to PostgreSQL at \(config.redacted): \(Self.reason(error))")
@@ -48,7 +48,7 @@ public struct Database: Sendable {
     }
 
     /// Runs a query and returns its rows.
-    public func query(_ query: PostgresQuery, _ what: @autoclosure () -> String = "query") async throws(StoreError) -> PostgresRowSequence {
+    package func query(_ query: PostgresQuery, _ what: @autoclosure () -> String = "query") async throws(StoreError) -> PostgresRowSequence {
         do {
             return try await connection.query(query, logger: logger)
         } catch {
@@ -58,7 +58,7 @@ public struct Database: Sendable {
 
     /// Runs a statement of the broker's own whose SQL never changes: prepared once per connection, so PostgreSQL parses
     /// it once and may keep its plan. Returns its rows, decoded.
-    public func query<Statement: PostgresPreparedStatement>(
+    package func query<Statement: PostgresPreparedStatement>(
         _ statement: Statement, _ what: @autoclosure () -> String
     ) async throws(StoreError) -> AsyncThrowingMapSequence<PostgresRowSequence, Statement.Row> {
         do {
@@ -69,7 +69,7 @@ public struct Database: Sendable {
     }
 
     /// Runs a statement and ignores rows.
-    public func execute(_ query: PostgresQuery, _ what: @autoclosure () -> String = "statement") async throws(StoreError) {
+    package func execute(_ query: PostgresQuery, _ what: @autoclosure () -> String = "statement") async throws(StoreError) {
         do {
             let rows = try await connection.query(query, logger: logger)
             for try await _ in rows {}
@@ -79,7 +79,7 @@ public struct Database: Sendable {
     }
 
     /// Runs a statement the code wrote itself (DDL, identifiers from the catalogue); never user input.
-    public func execute(unsafeSQL sql: String, _ what: @autoclosure () -> String = "statement") async throws(StoreError) {
+    package func execute(unsafeSQL sql: String, _ what: @autoclosure () -> String = "statement") async throws(StoreError) {
         try await execute(PostgresQuery(unsafeSQL: sql), what())
     }
 
@@ -124,7 +124,7 @@ public struct Database: Sendable {
     }
 }
 
-extension Database {
+extension DatabaseSession {
     /// Runs `body` but gives up after `timeout`: the caller gets `onTimeout` and the connection is closed.
     ///
     /// A task group cannot do this, because it waits for a child that never answers; here the hung call is left
@@ -148,7 +148,7 @@ extension Database {
     }
 }
 
-extension Database {
+extension DatabaseSession {
     /// Runs `SELECT 1`, failing with `onTimeout` when the server does not answer within `timeout`.
     public func ping(within timeout: Duration, onTimeout: StoreError) async throws {
         try await withDeadline(timeout, onTimeout: onTimeout) { try await self.execute("SELECT 1", "ping the database") }

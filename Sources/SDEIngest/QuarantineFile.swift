@@ -1,3 +1,4 @@
+import SDEStore
 import Foundation
 
 /// The CSV of rows that ingest did not load: `file,line,reason,raw_line`, mode 0600 (raw rows hold NHS numbers).
@@ -10,7 +11,7 @@ final class QuarantineFile {
 
     init(path: String) throws {
         self.path = path
-        guard !FileManager.default.fileExists(atPath: path) else { throw StoreError.io("quarantine file \(path) exists already: move it away first") }
+        guard !FileManager.default.fileExists(atPath: path) else { throw IngestError.io("quarantine file \(path) exists already: move it away first") }
     }
 
     /// Starts collecting one extract file's rows.
@@ -32,7 +33,7 @@ final class QuarantineFile {
             partPath = owner.path + ".part"
             guard FileManager.default.createFile(atPath: partPath, contents: nil, attributes: [.posixPermissions: 0o600]),
                 let handle = FileHandle(forWritingAtPath: partPath)
-            else { throw StoreError.io("cannot write the quarantine file \(partPath)") }
+            else { throw IngestError.io("cannot write the quarantine file \(partPath)") }
             self.handle = handle
         }
 
@@ -62,23 +63,23 @@ final class QuarantineFile {
             let fm = FileManager.default
             if !fm.fileExists(atPath: owner.path) {
                 guard fm.createFile(atPath: owner.path, contents: Data("file,line,reason,raw_line\n".utf8), attributes: [.posixPermissions: 0o600])
-                else { throw StoreError.io("cannot write the quarantine file \(owner.path)") }
+                else { throw IngestError.io("cannot write the quarantine file \(owner.path)") }
             }
             guard let out = FileHandle(forWritingAtPath: owner.path), let data = fm.contents(atPath: partPath) else {
-                throw StoreError.io("cannot write the quarantine file \(owner.path)")
+                throw IngestError.io("cannot write the quarantine file \(owner.path)")
             }
             defer { try? out.close() }
             do {
                 try out.seekToEnd()
                 try out.write(contentsOf: data)
                 try out.synchronize()
-            } catch { throw StoreError.io("cannot write the quarantine file \(owner.path)") }
+            } catch { throw IngestError.io("cannot write the quarantine file \(owner.path)") }
             owner.rows += rows
         }
 
         private func flush() throws {
             guard !buffer.isEmpty else { return }
-            do { try handle.write(contentsOf: buffer) } catch { throw StoreError.io("cannot write the quarantine file \(partPath)") }
+            do { try handle.write(contentsOf: buffer) } catch { throw IngestError.io("cannot write the quarantine file \(partPath)") }
             buffer.removeAll(keepingCapacity: true)
         }
 

@@ -1,9 +1,10 @@
+public import SDEStore
 import PostgresNIO
 
 /// A short description of what `linked` holds, for the operator: counts only, never a record.
 public enum LoadedData {
     /// Lines such as `persons: 20000`, `care events: request 31000, assessment ...`.
-    public static func describe(_ db: Database) async throws -> [String] {
+    public static func describe(_ db: DatabaseSession) async throws -> [String] {
         var lines: [String] = []
         let totals = try await db.query(
             """

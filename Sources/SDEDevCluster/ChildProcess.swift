@@ -11,7 +11,7 @@ import Darwin
 enum ChildProcess {
     /// Runs `executable` with `arguments`, appending its standard output and error to `logPath`.
     /// - Returns: the exit status (128 + signal number when killed by a signal).
-    static func run(_ executable: String, _ arguments: [String], logPath: String) throws(StoreError) -> Int32 {
+    static func run(_ executable: String, _ arguments: [String], logPath: String) throws(DevClusterError) -> Int32 {
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }

@@ -1,3 +1,4 @@
+import SDEStore
 import SDEExtracts
 
 /// The temporary table one extract file is copied into, and the statements that merge it into `linked`.

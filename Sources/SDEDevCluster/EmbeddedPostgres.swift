@@ -1,3 +1,4 @@
+public import SDEStore
 import Crypto
 import Foundation
 public import Logging
@@ -68,13 +69,13 @@ public struct EmbeddedPostgres: Sendable {
             programs.pgCtl,
             ["start", "-w", "-t", "60", "-D", dataDirectory, "-l", logPath, "-o", "-p \(state.port)"]
         )
-        guard code == 0 else { throw StoreError.processFailed("pg_ctl start failed (exit \(code)); see \(logPath)") }
+        guard code == 0 else { throw DevClusterError.processFailed("pg_ctl start failed (exit \(code)); see \(logPath)") }
         try await createDatabaseIfMissing(state, logger: logger)
         return config(state)
     }
 
     /// Stops the cluster (fast shutdown: open transactions roll back). Stopping a stopped cluster does nothing.
-    public func stop() throws(StoreError) {
+    public func stop() throws(DevClusterError) {
         guard case .running = try status() else { return }
         let programs = try PostgresPrograms.locate()
         let code = try runAsOwner(programs.pgCtl, ["stop", "-w", "-m", "fast", "-D", dataDirectory])
@@ -82,7 +83,7 @@ public struct EmbeddedPostgres: Sendable {
     }
 
     /// Whether the cluster exists and runs.
-    public func status() throws(StoreError) -> Status {
+    public func status() throws(DevClusterError) -> Status {
         guard FileManager.default.fileExists(atPath: dataDirectory + "/PG_VERSION") else { return .notInitialised }
         let programs = try PostgresPrograms.locate()
         let code = try runAsOwner(programs.pgCtl, ["status", "-D", dataDirectory])
@@ -91,15 +92,15 @@ public struct EmbeddedPostgres: Sendable {
     }
 
     /// How to connect to the running cluster.
-    public func connectionConfig() throws(StoreError) -> DatabaseConfig {
+    public func connectionConfig() throws(DevClusterError) -> DatabaseConfig {
         guard case .running = try status() else {
-            throw .clusterNotRunning("the embedded PostgreSQL under \(directory) is not running: run `sde-broker db start`")
+            throw .notRunning("the embedded PostgreSQL under \(directory) is not running: run `sde-broker db start`")
         }
         return config(try readState())
     }
 
     /// Stops the cluster and deletes its directory: for throwaway clusters in tests.
-    public func destroy() throws(StoreError) {
+    public func destroy() throws(DevClusterError) {
         try? stop()
         do { try FileManager.default.removeItem(atPath: directory) } catch { throw .io("cannot remove \(directory)") }
     }
@@ -108,7 +109,7 @@ public struct EmbeddedPostgres: Sendable {
         DatabaseConfig(host: "127.0.0.1", port: state.port, username: Self.adminUser, password: state.password, database: databaseName)
     }
 
-    private func initialise(_ programs: PostgresPrograms) throws(StoreError) {
+    private func initialise(_ programs: PostgresPrograms) throws(DevClusterError) {
         let fm = FileManager.default
         do {
             try fm.createDirectory(atPath: dataDirectory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
@@ -150,11 +151,11 @@ public struct EmbeddedPostgres: Sendable {
     private func createDatabaseIfMissing(_ state: State, logger: Logger) async throws {
         // CREATE DATABASE cannot run in a transaction or be parameterised; the name is our own constant-like value.
         guard Identifier.isSQLName(databaseName) else {
-            throw StoreError.invalidDatabaseURL("database name must be a plain lower-case SQL identifier ([a-z_][a-z0-9_]*)")
+            throw DevClusterError.invalidName("database name must be a plain lower-case SQL identifier ([a-z_][a-z0-9_]*)")
         }
         let admin = DatabaseConfig(host: "127.0.0.1", port: state.port, username: Self.adminUser, password: state.password, database: "postgres")
         let name = databaseName
-        try await Database.with(admin, logger: logger) { db in
+        try await DatabaseSession.with(admin, logger: logger) { db in
             let rows = try await db.query("SELECT 1 FROM pg_database WHERE datname = \(name)", "look up database")
             var exists = false
             for try await _ in rows { exists = true }
@@ -162,21 +163,21 @@ public struct EmbeddedPostgres: Sendable {
         }
     }
 
-    private func readState() throws(StoreError) -> State {
+    private func readState() throws(DevClusterError) -> State {
         guard let data = FileManager.default.contents(atPath: statePath), let state = try? JSONDecoder().decode(State.self, from: data) else {
             throw .io("cannot read \(statePath): remove \(directory) to start afresh")
         }
         return state
     }
 
-    private func writeState(_ state: State) throws(StoreError) {
+    private func writeState(_ state: State) throws(DevClusterError) {
         guard let data = try? JSONEncoder().encode(state),
             FileManager.default.createFile(atPath: statePath, contents: data, attributes: [.posixPermissions: 0o600])
         else { throw .io("cannot write \(statePath)") }
     }
 
     /// Runs a PostgreSQL program as the cluster's owner: ourselves, or `postgres` when we are root.
-    private func runAsOwner(_ program: String, _ arguments: [String]) throws(StoreError) -> Int32 {
+    private func runAsOwner(_ program: String, _ arguments: [String]) throws(DevClusterError) -> Int32 {
         guard geteuid() == 0 else { return try ChildProcess.run(program, arguments, logPath: logPath) }
         guard let runuser = ["/usr/sbin/runuser", "/sbin/runuser"].first(where: { FileManager.default.isExecutableFile(atPath: $0) }) else {
             throw .processFailed("running as root needs runuser to start PostgreSQL as the postgres user")
@@ -186,7 +187,7 @@ public struct EmbeddedPostgres: Sendable {
     }
 
     /// When root, gives `paths` to the `postgres` user (PostgreSQL must own its files).
-    private func handToServerUser(_ paths: [String]) throws(StoreError) {
+    private func handToServerUser(_ paths: [String]) throws(DevClusterError) {
         guard geteuid() == 0 else { return }
         guard let pw = getpwnam("postgres") else { throw .processFailed("running as root needs a postgres user to own the cluster") }
         if !FileManager.default.fileExists(atPath: logPath) { _ = FileManager.default.createFile(atPath: logPath, contents: nil) }
@@ -194,7 +195,7 @@ public struct EmbeddedPostgres: Sendable {
     }
 
     /// A TCP port on 127.0.0.1 that nothing listens on right now.
-    static func freeLoopbackPort() throws(StoreError) -> Int {
+    static func freeLoopbackPort() throws(DevClusterError) -> Int {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { throw .io("cannot open a socket to find a free port") }
         defer { close(fd) }

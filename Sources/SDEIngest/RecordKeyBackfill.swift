@@ -1,3 +1,4 @@
+import SDEStore
 import PostgresNIO
 import SDECommon
 import SDEExtracts
@@ -13,7 +14,7 @@ struct RecordKeyBackfill {
     var batchSize = 20_000
 
     /// Fills in every missing record key and validates the constraints; returns the number of persons given a key.
-    func run(_ db: Database) async throws -> Int {
+    func run(_ db: DatabaseSession) async throws -> Int {
         var complete = false
         for try await value in try await db.query("SELECT broker.record_keys_complete()", "check the record keys").decode(Bool.self) {
             complete = value

@@ -1,3 +1,4 @@
+public import SDEStore
 import Crypto
 import Foundation
 import Logging
@@ -65,7 +66,7 @@ public struct Ingestor: Sendable {
     }
 
     /// Ingests every extract in `directory`.
-    public func ingest(directory: String, db: Database) async throws -> Report {
+    public func ingest(directory: String, db: DatabaseSession) async throws -> Report {
         let paths = try extractFiles(in: directory)
         try await checkKeys(db)
         var report = Report()
@@ -88,21 +89,21 @@ public struct Ingestor: Sendable {
         let paths: [String]
         do {
             paths = try ExtractReader.extractFiles(in: directory)
-            guard !paths.isEmpty else { throw StoreError.ingestRefused("no extracts (social_care_*.csv, hospital_spells.csv) in \(directory)") }
+            guard !paths.isEmpty else { throw IngestError.refused("no extracts (social_care_*.csv, hospital_spells.csv) in \(directory)") }
             for path in paths {
                 _ = try ExtractReader(path: path, laCodes: localAuthorityCodes, pseudonymiser: pseudonymiser)
             }
         } catch let error as ExtractError {
-            throw StoreError.ingestRefused("\(error.message); nothing was loaded")
+            throw IngestError.refused("\(error.message); nothing was loaded")
         }
         return paths
     }
 
     /// Refuses keys other than the ones earlier loads used, or one key given for both purposes; records the check values
     /// on first use. Nothing is written unless both keys are accepted.
-    private func checkKeys(_ db: Database) async throws {
+    private func checkKeys(_ db: DatabaseSession) async throws {
         guard recordKeys.pseudonymisationCheckValue != pseudonymiser.keyCheckValue else {
-            throw StoreError.ingestRefused(
+            throw IngestError.refused(
                 "the perturbation key file holds the pseudonymisation key: make a separate key with `data keygen`; nothing was loaded")
         }
         try await db.transaction("check the keys") {
@@ -111,11 +112,11 @@ public struct Ingestor: Sendable {
             var stored: (pseudonymisation: String, perturbation: String?)?
             for try await (pseudonymisation, perturbation) in rows.decode((String, String?).self) { stored = (pseudonymisation, perturbation) }
             if let stored, stored.pseudonymisation != pseudonymiser.keyCheckValue {
-                throw StoreError.ingestRefused(
+                throw IngestError.refused(
                     "the key file is not the key earlier extracts were pseudonymised with: pseudonyms would not link; nothing was loaded")
             }
             if let stored, let perturbation = stored.perturbation, perturbation != recordKeys.keyCheckValue {
-                throw StoreError.ingestRefused(
+                throw IngestError.refused(
                     "the perturbation key file is not the key earlier loads derived record keys with: record keys would not match; nothing was loaded"
                 )
             }
@@ -132,7 +133,7 @@ public struct Ingestor: Sendable {
         }
     }
 
-    private func ingestFile(_ path: String, db: Database, quarantine: QuarantineFile) async throws -> FileReport {
+    private func ingestFile(_ path: String, db: DatabaseSession, quarantine: QuarantineFile) async throws -> FileReport {
         let name = (path as NSString).lastPathComponent
         var report = FileReport(file: name)
         let digest = try Self.sha256(ofFile: path)
@@ -172,7 +173,7 @@ public struct Ingestor: Sendable {
 
     /// Streams the file's valid rows into the staging table with COPY; invalid rows go to quarantine.
     private static func copy(
-        _ reader: ExtractReader, into target: StagingTable, db: Database, batchSize: Int, recordKeys: RecordKeys,
+        _ reader: ExtractReader, into target: StagingTable, db: DatabaseSession, batchSize: Int, recordKeys: RecordKeys,
         quarantine: QuarantineFile.Pending
     ) async throws -> (read: Int, quarantined: Int) {
         var read = 0
@@ -200,7 +201,7 @@ public struct Ingestor: Sendable {
     }
 
     static func sha256(ofFile path: String) throws -> String {
-        guard let handle = FileHandle(forReadingAtPath: path) else { throw StoreError.io("cannot read \(path)") }
+        guard let handle = FileHandle(forReadingAtPath: path) else { throw IngestError.io("cannot read \(path)") }
         defer { try? handle.close() }
         var hasher = SHA256()
         while let chunk = try handle.read(upToCount: 1 << 20), !chunk.isEmpty { hasher.update(data: chunk) }

@@ -5,7 +5,7 @@ struct PostgresPrograms: Sendable {
     let initdb: String
     let pgCtl: String
 
-    static func locate() throws(StoreError) -> PostgresPrograms {
+    static func locate() throws(DevClusterError) -> PostgresPrograms {
         let fm = FileManager.default
         var candidates: [String] = []
         if let bin = ProcessInfo.processInfo.environment["PG_BIN"] { candidates.append(bin) }
