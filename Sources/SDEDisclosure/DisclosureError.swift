@@ -1,14 +1,39 @@
 /// Why disclosure control refused a table. Every error means no data is released (fail closed).
+///
+/// Branch on ``code``; ``message`` names rows and measures, never data values.
+///
+/// ```swift
+/// do { _ = try control.protect(table) } catch where error.code == .auditFailed { ... }
+/// ```
 public struct DisclosureError: Error, Sendable, Hashable, CustomStringConvertible {
-    private enum Code: Sendable, Hashable {
-        case invalidRules
-        case invalidTable
-        case auditFailed
-        case solverFailed
+    /// A stable, machine-readable kind of disclosure error.
+    public struct Code: Sendable, Hashable, CustomStringConvertible {
+        private enum Base: String, Sendable {
+            case invalidRules = "invalid_rules"
+            case invalidTable = "invalid_table"
+            case auditFailed = "audit_failed"
+            case solverFailed = "solver_failed"
+        }
+
+        private let base: Base
+        private init(_ base: Base) { self.base = base }
+
+        /// The profile's parameters are out of range.
+        public static let invalidRules = Code(.invalidRules)
+        /// The statistics table is malformed (shape, hierarchy, impossible statistics).
+        public static let invalidTable = Code(.invalidTable)
+        /// Even after extra suppression some suppressed cell could be narrowed below its required width.
+        public static let auditFailed = Code(.auditFailed)
+        /// The linear-programming solver did not reach an optimum.
+        public static let solverFailed = Code(.solverFailed)
+
+        /// The snake_case name of the code.
+        public var description: String { base.rawValue }
     }
 
-    private let code: Code
-    /// A human-readable explanation (names rows and measures, never data values).
+    /// What went wrong, for branching.
+    public let code: Code
+    /// What went wrong, for people.
     public let message: String
 
     private init(_ code: Code, _ message: String) {
@@ -16,28 +41,15 @@ public struct DisclosureError: Error, Sendable, Hashable, CustomStringConvertibl
         self.message = message
     }
 
-    /// The profile's parameters are out of range.
-    public static func invalidRules(_ message: String) -> DisclosureError { DisclosureError(.invalidRules, message) }
-
-    /// The statistics table is malformed (shape, hierarchy, impossible statistics).
-    public static func invalidTable(_ message: String) -> DisclosureError { DisclosureError(.invalidTable, message) }
-
-    /// Even after extra suppression some suppressed cell could be narrowed below its required width.
-    public static func auditFailed(_ message: String) -> DisclosureError { DisclosureError(.auditFailed, message) }
-
-    /// The linear-programming solver did not reach an optimum.
-    public static func solverFailed(_ message: String) -> DisclosureError { DisclosureError(.solverFailed, message) }
-
-    /// A stable machine-readable code: `invalid_rules`, `invalid_table`, `audit_failed` or `solver_failed`.
-    public var identifier: String {
-        switch code {
-        case .invalidRules: "invalid_rules"
-        case .invalidTable: "invalid_table"
-        case .auditFailed: "audit_failed"
-        case .solverFailed: "solver_failed"
-        }
-    }
-
     /// `code: message`.
-    public var description: String { "\(identifier): \(message)" }
+    public var description: String { "\(code): \(message)" }
+
+    /// An ``Code/invalidRules`` error.
+    public static func invalidRules(_ message: String) -> DisclosureError { DisclosureError(.invalidRules, message) }
+    /// An ``Code/invalidTable`` error.
+    public static func invalidTable(_ message: String) -> DisclosureError { DisclosureError(.invalidTable, message) }
+    /// An ``Code/auditFailed`` error.
+    public static func auditFailed(_ message: String) -> DisclosureError { DisclosureError(.auditFailed, message) }
+    /// An ``Code/solverFailed`` error.
+    public static func solverFailed(_ message: String) -> DisclosureError { DisclosureError(.solverFailed, message) }
 }

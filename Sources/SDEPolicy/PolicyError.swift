@@ -20,17 +20,41 @@ public struct PolicyDiagnostic: Sendable, Hashable, CustomStringConvertible {
 
 /// An error from loading, checking or signing policy files.
 ///
-/// Loading reports every problem at once: ``diagnostics`` holds one entry per problem, each `file:line: message`.
-public struct PolicyError: Error, Sendable, CustomStringConvertible {
-    private enum Code: Sendable {
-        case invalidPolicy
-        case unreadable
-        case keyFile
-        case signing
+/// Branch on ``code``. Loading reports every problem at once: ``diagnostics`` holds one entry per problem, each
+/// `file:line: message`.
+///
+/// ```swift
+/// do { _ = try PolicySet.load(files, reference: codes) } catch where error.code == .invalidPolicy { print(error) }
+/// ```
+public struct PolicyError: Error, Sendable, Hashable, CustomStringConvertible {
+    /// A stable, machine-readable kind of policy error.
+    public struct Code: Sendable, Hashable, CustomStringConvertible {
+        private enum Base: String, Sendable {
+            case invalidPolicy = "invalid_policy"
+            case unreadable
+            case keyFile = "key_file"
+            case signing
+        }
+
+        private let base: Base
+        private init(_ base: Base) { self.base = base }
+
+        /// The policy files are invalid; ``PolicyError/diagnostics`` says where and why.
+        public static let invalidPolicy = Code(.invalidPolicy)
+        /// A file or directory could not be read or written.
+        public static let unreadable = Code(.unreadable)
+        /// A private key file is missing, malformed or would be overwritten.
+        public static let keyFile = Code(.keyFile)
+        /// A policy file cannot be signed (wrong signer, wrong key, unsignable file).
+        public static let signing = Code(.signing)
+
+        /// The snake_case name of the code.
+        public var description: String { base.rawValue }
     }
 
-    private let code: Code
-    /// A one-line summary.
+    /// What went wrong, for branching.
+    public let code: Code
+    /// A one-line summary, for people.
     public let message: String
     /// Every located problem (for an invalid policy set; empty for other errors).
     public let diagnostics: [PolicyDiagnostic]
@@ -41,33 +65,30 @@ public struct PolicyError: Error, Sendable, CustomStringConvertible {
         self.diagnostics = diagnostics
     }
 
-    /// The policy files are invalid; `diagnostics` says where and why.
+    /// The summary followed by every diagnostic, one per line.
+    public var description: String {
+        (["\(code): \(message)"] + diagnostics.map(\.description)).joined(separator: "\n")
+    }
+
+    /// An ``Code/invalidPolicy`` error holding `diagnostics`.
     public static func invalidPolicy(_ diagnostics: [PolicyDiagnostic]) -> PolicyError {
         let noun = diagnostics.count == 1 ? "error" : "errors"
         return PolicyError(.invalidPolicy, "policy set is invalid: \(diagnostics.count) \(noun)", diagnostics: diagnostics)
     }
 
-    /// A file or directory could not be read or written.
+    /// An ``Code/unreadable`` error: `path: reason`.
     public static func unreadable(_ path: String, _ reason: String) -> PolicyError {
         PolicyError(.unreadable, "\(path): \(reason)")
     }
 
-    /// A private key file is missing, malformed or would be overwritten.
+    /// A ``Code/keyFile`` error: `path: reason`.
     public static func keyFile(_ path: String, _ reason: String) -> PolicyError {
         PolicyError(.keyFile, "\(path): \(reason)")
     }
 
-    /// A policy file cannot be signed (wrong signer, wrong key, unsignable file).
+    /// A ``Code/signing`` error.
     public static func signing(_ reason: String) -> PolicyError {
         PolicyError(.signing, reason)
-    }
-
-    /// True when this error describes an invalid policy set (see ``diagnostics``).
-    public var isInvalidPolicy: Bool { code == .invalidPolicy }
-
-    /// The summary followed by every diagnostic, one per line.
-    public var description: String {
-        ([message] + diagnostics.map(\.description)).joined(separator: "\n")
     }
 }
 

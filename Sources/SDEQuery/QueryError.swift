@@ -1,14 +1,33 @@
 /// Why a vetted query could not be compiled, or why a result row does not fit its compiled layout.
 ///
-/// Messages name catalogue identifiers and column positions, never data values or SQL text.
+/// Branch on ``code``; ``message`` names catalogue identifiers and column positions, never data values or SQL text.
+///
+/// ```swift
+/// do { _ = try QueryCompiler.compile(run) } catch where error.code == .invalidCatalogue { ... }
+/// ```
 public struct QueryError: Error, Sendable, Hashable, CustomStringConvertible {
-    private enum Code: Sendable, Hashable {
-        case invalidCatalogue
-        case unexpectedResult
+    /// A stable, machine-readable kind of query error.
+    public struct Code: Sendable, Hashable, CustomStringConvertible {
+        private enum Base: String, Sendable {
+            case invalidCatalogue = "invalid_catalogue"
+            case unexpectedResult = "unexpected_result"
+        }
+
+        private let base: Base
+        private init(_ base: Base) { self.base = base }
+
+        /// The query or its dataset names something the compiler refuses; nothing is run.
+        public static let invalidCatalogue = Code(.invalidCatalogue)
+        /// A result row does not match the compiled layout; the result is refused rather than guessed at.
+        public static let unexpectedResult = Code(.unexpectedResult)
+
+        /// The snake_case name of the code.
+        public var description: String { base.rawValue }
     }
 
-    private let code: Code
-    /// A human-readable explanation.
+    /// What went wrong, for branching.
+    public let code: Code
+    /// What went wrong, for people.
     public let message: String
 
     private init(_ code: Code, _ message: String) {
@@ -16,22 +35,12 @@ public struct QueryError: Error, Sendable, Hashable, CustomStringConvertible {
         self.message = message
     }
 
-    /// The query or its dataset names something the compiler refuses: an identifier that fails the strict pattern, a
-    /// column the dataset does not declare, a hierarchy that branches. Nothing is run.
+    /// `code: message`.
+    public var description: String { "\(code): \(message)" }
+
+    /// An ``Code/invalidCatalogue`` error: a bad identifier, a column the dataset does not declare, a branching hierarchy.
     public static func invalidCatalogue(_ message: String) -> QueryError { QueryError(.invalidCatalogue, message) }
 
-    /// A result row from the database does not match the compiled layout (wrong column count or type, a total flag
-    /// with a value, a missing dimension value). The result is refused rather than guessed at.
+    /// An ``Code/unexpectedResult`` error: a wrong column count or type, a total with a value, a missing dimension value.
     public static func unexpectedResult(_ message: String) -> QueryError { QueryError(.unexpectedResult, message) }
-
-    /// A stable machine-readable code: `invalid_catalogue` or `unexpected_result`.
-    public var identifier: String {
-        switch code {
-        case .invalidCatalogue: "invalid_catalogue"
-        case .unexpectedResult: "unexpected_result"
-        }
-    }
-
-    /// `code: message`.
-    public var description: String { "\(identifier): \(message)" }
 }

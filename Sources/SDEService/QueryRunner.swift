@@ -137,8 +137,8 @@ public struct QueryRunner: Sendable {
     static func describe(_ error: any Error) -> (code: String, message: String) {
         switch error {
         case let error as StoreError: (error.code.description, error.message)
-        case let error as DisclosureError: ("disclosure_" + error.identifier, error.message)
-        case let error as QueryError: ("query_" + error.identifier, error.message)
+        case let error as DisclosureError: ("disclosure_" + error.code.description, error.message)
+        case let error as QueryError: ("query_" + error.code.description, error.message)
         default: ("internal_error", "the query could not be run")
         }
     }

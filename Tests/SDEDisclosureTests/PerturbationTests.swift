@@ -136,9 +136,11 @@ import Testing
             CellKeyPerturbation(maxNoise: 0, variance: 1, magnitudeShare: 0.1), CellKeyPerturbation(maxNoise: 2, variance: 4, magnitudeShare: 0.1),
             CellKeyPerturbation(maxNoise: 3, variance: 1, magnitudeShare: 0),
         ] {
-            #expect(throws: DisclosureError.self) { try DisclosureRules(perturbation: bad, roundingBase: 1).validate() }
+            let error = #expect(throws: DisclosureError.self) { try DisclosureRules(perturbation: bad, roundingBase: 1).validate() }
+            #expect(error?.code == .invalidRules)
         }
-        #expect(throws: DisclosureError.self) { try DisclosureRules(perturbation: Self.parameters, roundingBase: 5).validate() }
+        let rounded = #expect(throws: DisclosureError.self) { try DisclosureRules(perturbation: Self.parameters, roundingBase: 5).validate() }
+        #expect(rounded?.code == .invalidRules)
         var lower = Self.rules
         lower.perturbation?.maxNoise = 3
         #expect(!lower.isAtLeastAsStrict(as: Self.rules))

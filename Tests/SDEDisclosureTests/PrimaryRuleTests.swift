@@ -157,9 +157,10 @@ import Testing
     let control = DisclosureControl(rules: DisclosureRules())
 
     @Test func badProfilesAreRefused() {
-        #expect(throws: DisclosureError.self) { try DisclosureControl(rules: DisclosureRules(threshold: 0)).protect(oneWay([20])) }
-        #expect(throws: DisclosureError.self) { try DisclosureControl(rules: DisclosureRules(roundingBase: 0)).protect(oneWay([20])) }
-        #expect(throws: DisclosureError.self) { try DisclosureControl(rules: DisclosureRules(dominanceK: 1.5)).protect(oneWay([20])) }
+        for rules in [DisclosureRules(threshold: 0), DisclosureRules(roundingBase: 0), DisclosureRules(dominanceK: 1.5)] {
+            let error = #expect(throws: DisclosureError.self) { try DisclosureControl(rules: rules).protect(oneWay([20])) }
+            #expect(error?.code == .invalidRules)
+        }
     }
 
     @Test func malformedTablesAreRefused() {
@@ -183,15 +184,13 @@ import Testing
             ],
             measures: persons, rows: [])
         for table in [orphan, duplicate, wrongKind, badSum, cycle] {
-            #expect {
-                try control.protect(table)
-            } throws: { error in
-                (error as? DisclosureError)?.identifier == "invalid_table"
-            }
+            let error = #expect(throws: DisclosureError.self) { try control.protect(table) }
+            #expect(error?.code == .invalidTable)
         }
     }
 
     @Test func auditRefusesPatternsThatReleaseSensitiveCells() {
-        #expect(throws: DisclosureError.self) { try control.audit(oneWay([3, 40]), suppressed: []) }
+        let error = #expect(throws: DisclosureError.self) { try control.audit(oneWay([3, 40]), suppressed: []) }
+        #expect(error?.code == .invalidTable)
     }
 }

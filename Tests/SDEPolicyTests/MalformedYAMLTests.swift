@@ -1,5 +1,6 @@
 import Foundation
 import SDEPolicy
+import SDEPolicyFiles
 import Testing
 
 /// Malformed or hostile YAML in place of users.yaml, and the error it must produce.
@@ -63,10 +64,27 @@ struct MalformedCase: Sendable, CustomTestStringConvertible {
             _ = try PolicySet.load(files, reference: Fixture.reference)
             Issue.record("expected an error")
         } catch {
-            #expect(error.isInvalidPolicy)
+            #expect(error.code == .invalidPolicy)
             let match = error.diagnostics.first { $0.file == "users.yaml" && $0.message.contains(malformed.message) }
             #expect(match?.line == malformed.line, "\(error.diagnostics.map(\.description))")
         }
+    }
+
+    @Test func aPolicyDirectoryThatCannotLoadSaysWhichKindOfFailure() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("sde-policy-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        for subdirectory in ["projects", "queries"] {
+            try FileManager.default.createDirectory(atPath: directory + "/" + subdirectory, withIntermediateDirectories: true)
+        }
+        for (path, text) in try Fixture.standard.signedFiles() {
+            try Data((path == "users.yaml" ? "users: [\n" : text).utf8).write(to: URL(fileURLWithPath: directory + "/" + path))
+        }
+        let invalid = #expect(throws: PolicyError.self) { try PolicyDirectory.load(at: directory, reference: Fixture.reference) }
+        #expect(invalid?.code == .invalidPolicy)
+        #expect(invalid?.diagnostics.contains { $0.file == directory + "/users.yaml" } == true)
+        #expect(invalid?.description.hasPrefix("invalid_policy: policy set is invalid: ") == true)
+        let missing = #expect(throws: PolicyError.self) { try PolicyDirectory.load(at: directory + "/none", reference: Fixture.reference) }
+        #expect(missing?.code == .unreadable)
     }
 
     @Test func textThatMerelyContainsIndicatorsIsFine() throws {

@@ -131,7 +131,8 @@ import Testing
         let key = try PolicyFileSigning.generateKey(writingTo: keyPath)
         let permissions = try FileManager.default.attributesOfItem(atPath: keyPath)[.posixPermissions] as? Int
         #expect(permissions == 0o600)
-        #expect(throws: PolicyError.self) { try PolicyFileSigning.generateKey(writingTo: keyPath) }
+        let overwrite = #expect(throws: PolicyError.self) { try PolicyFileSigning.generateKey(writingTo: keyPath) }
+        #expect(overwrite?.code == .keyFile)
         #expect(try PolicyFileSigning.readKey(at: keyPath).publicKeyHex == key.publicKeyHex)
 
         var fixture = Fixture.standard
@@ -142,9 +143,10 @@ import Testing
         }
         try Data("queries: []\n".utf8).write(to: URL(fileURLWithPath: directory + "/README.md"))
         let projectFile = directory + "/" + Self.projectPath
-        #expect(throws: PolicyError.self) {
+        let notAnOfficer = #expect(throws: PolicyError.self) {
             try PolicyFileSigning.signFile(at: projectFile, keyFile: keyPath, signer: "res", policyDirectory: directory, date: Fixture.signingDate)
         }
+        #expect(notAnOfficer?.code == .signing)
         #expect(throws: PolicyError.self) {
             try PolicyFileSigning.signFile(at: projectFile, keyFile: keyPath, signer: "ig-old", policyDirectory: directory, date: Fixture.signingDate)
         }
@@ -155,7 +157,8 @@ import Testing
 
     @Test func malformedKeyFilesAreRefused() throws {
         for text in ["", "# only a comment\n", "abcd\n", String(repeating: "zz", count: 32) + "\n", Fixture.key.keyFileText + "00\n"] {
-            #expect(throws: PolicyError.self) { try SigningKey(keyFileText: text) }
+            let error = #expect(throws: PolicyError.self) { try SigningKey(keyFileText: text) }
+            #expect(error?.code == .keyFile)
         }
         #expect(try SigningKey(keyFileText: Fixture.key.keyFileText).publicKeyHex == Fixture.key.publicKeyHex)
     }

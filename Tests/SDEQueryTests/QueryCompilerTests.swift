@@ -281,7 +281,9 @@ import Testing
                 try QueryCompiler.compile(query, dataset: data, period: data.coverage, parameterFilters: filters, rules: DisclosureRules())
             }
         }
-        #expect(refused([.dimension("la_code\" OR true --", in: ["x"])], over: dataset)?.identifier == "invalid_catalogue")
+        let injected = refused([.dimension("la_code\" OR true --", in: ["x"])], over: dataset)
+        #expect(injected?.code == .invalidCatalogue)
+        #expect(injected?.code.description == "invalid_catalogue")
         #expect(refused([.dimension("outcome", in: ["ended"])], over: dataset)?.message.contains("not a dimension") == true)
         #expect(refused([.flag("assessed", equals: true)], over: dataset)?.message.contains("not a flag") == true)
         #expect(refused([], over: other)?.message.contains("reads dataset care_events") == true)
@@ -326,7 +328,8 @@ import Testing
             totalWithValue, cellWithoutValue, negative, keyTooLarge, keyNegative, keyNull, Array(cell.dropLast()), [.integer(8)] + cell.dropFirst(),
             [.text("0")] + cell.dropFirst(),
         ] {
-            #expect(throws: QueryError.self) { try compiled.statisticsRow(bad) }
+            let error = #expect(throws: QueryError.self) { try compiled.statisticsRow(bad) }
+            #expect(error?.code == .unexpectedResult)
         }
     }
 
