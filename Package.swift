@@ -74,7 +74,8 @@ let package = Package(
             dependencies: ["SDECommon", .product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: swiftSettings
         ),
-        // The only target that talks to PostgreSQL.
+        // The only target that talks to PostgreSQL: sessions, migrations, the audit trail and its mirror, tokens,
+        // releases, the differencing ledger and the executor, behind the service layer's ports.
         .target(
             name: "SDEStore",
             dependencies: [
@@ -83,12 +84,14 @@ let package = Package(
                 "SDEDisclosure",
                 "SDEExtracts",
                 "SDEQuery",
+                "SDEService",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -115,24 +118,33 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
-        // What the broker does for its users, on top of the pure targets and the store: run a vetted query end to end.
+        // What the broker does for its users: one audited gate, the protected-query pipeline and the services over
+        // it, and the ports (protocols) the store implements. No I/O of its own: tested with fakes.
         .target(
             name: "SDEService",
-            dependencies: [
-                "SDEAudit", "SDECommon", "SDEDisclosure", "SDEPolicy", "SDEQuery", "SDEStore",
-                .product(name: "Logging", package: "swift-log"),
-            ],
+            dependencies: ["SDEAudit", "SDECommon", "SDEDisclosure", "SDEPolicy", "SDEQuery"],
             swiftSettings: swiftSettings
         ),
-        // The HTTP API (Hummingbird 2): authentication, routes, errors and metrics over SDEService and SDEStore.
+        // The HTTP API (Hummingbird 2): routes, authentication, errors and metrics over SDEService.
         .target(
             name: "SDEHTTP",
             dependencies: [
-                "SDEAudit", "SDECommon", "SDEPolicy", "SDEService", "SDEStore",
+                "SDEAudit", "SDECommon", "SDEPolicy", "SDEService",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // The application builder: the store, the services and the HTTP API wired as one service group (what `serve`
+        // runs and what the HTTP tests build).
+        .target(
+            name: "SDEServer",
+            dependencies: [
+                "SDEAudit", "SDECommon", "SDEHTTP", "SDEPolicy", "SDEPolicyFiles", "SDEService", "SDEStore",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             ],

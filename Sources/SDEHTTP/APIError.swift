@@ -4,7 +4,6 @@ import SDEAudit
 import SDECommon
 import SDEPolicy
 import SDEService
-import SDEStore
 
 /// An error response: `{"error": {"code": "...", "message": "..."}}` with a stable code and a human message, and
 /// the sequence number of the audit event that recorded the refusal (header `SDE-Audit-Sequence`) when there is one.
@@ -36,44 +35,48 @@ public struct APIError: HTTPResponseError, Sendable {
 }
 
 extension APIError {
-    /// The response to a policy refusal. A missing role is `forbidden`; every other reason keeps its policy code.
-    init(_ denial: AccessDenial, auditSequence: Int64?) {
-        let status: HTTPResponse.Status
-        switch denial.reason {
-        case .unknownProject, .unknownQuery, .unknownRelease: status = .notFound
-        case .parameterMissing, .parameterUnknown, .parameterInvalid: status = .unprocessableContent
-        case .policyInvalid: status = .serviceUnavailable
-        default: status = .forbidden
-        }
-        self.init(status, denial.reason == .wrongRole ? "forbidden" : denial.reason.rawValue, denial.message, auditSequence: auditSequence)
-    }
-
-    /// The response to an audited failure of an allowed query run.
-    init(_ failure: QueryRunner.Failure) {
-        let status: HTTPResponse.Status
-        switch failure.code {
-        case "query_timeout": status = .gatewayTimeout
-        case "too_many_cells": status = .unprocessableContent
-        case _ where failure.code.hasPrefix("disclosure_"): status = .unprocessableContent
-        case _ where failure.code.hasPrefix("query_"): status = .unprocessableContent
-        default: status = .serviceUnavailable
-        }
-        self.init(status, failure.code, failure.message, auditSequence: failure.event.sequence)
-    }
-
-    /// The response to a store failure outside a query run (token check, release or audit read).
-    init(_ error: StoreError) {
-        if error.code == .auditUnavailable {
-            self.init(.serviceUnavailable, "audit_unavailable", "The audit trail cannot be written, so nothing is released; try again later.")
-        } else if error.code == .queryTimeout {
-            self.init(.gatewayTimeout, "query_timeout", "The database did not answer in time; try again later.")
-        } else {
-            self.init(.serviceUnavailable, "database_unavailable", "The database is unavailable; try again later.")
+    /// The one mapping from any error to the API's: an ``APIError`` as it is; a service outcome by its kind (a policy
+    /// refusal keeps its reason as the code, except a missing role, which is `forbidden`); Hummingbird's own errors
+    /// (no route, wrong method, body over the limit) by their status; anything else `internal_error`.
+    init(_ error: any Error) {
+        switch error {
+        case let error as APIError:
+            self = error
+        case let error as ServiceError:
+            self.init(error)
+        case let error as any HTTPResponseError:
+            switch error.status {
+            case .notFound: self.init(.notFound, "not_found", "There is no such route; see openapi.yaml.")
+            case .methodNotAllowed: self.init(.methodNotAllowed, "method_not_allowed", "This route does not accept that method.")
+            case .contentTooLarge: self.init(.contentTooLarge, "body_too_large", "The request body is larger than \(APIRequestLimits.maxBodyBytes) bytes.")
+            case .badRequest: self.init(.badRequest, "bad_request", "The request could not be read.")
+            default: self.init(error.status, "http_error", "The request could not be served.")
+            }
+        default:
+            self.init(ServiceError(error))
         }
     }
 
-    static let policyInvalid = APIError(
-        .serviceUnavailable, "policy_invalid", "The broker's policy set is invalid, so it serves nothing until an operator fixes and reloads it.")
+    private init(_ error: ServiceError) {
+        let sequence = error.event?.sequence
+        switch error.code.kind {
+        case .refused(let reason):
+            let status: HTTPResponse.Status =
+                switch reason {
+                case .unknownProject, .unknownQuery, .unknownRelease: .notFound
+                case .parameterMissing, .parameterUnknown, .parameterInvalid: .unprocessableContent
+                case .policyInvalid: .serviceUnavailable
+                default: .forbidden
+                }
+            self.init(status, reason == .wrongRole ? "forbidden" : reason.rawValue, error.message, auditSequence: sequence)
+        case .unauthenticated: self.init(.unauthorized, "unauthenticated", error.message, auditSequence: sequence)
+        case .notFound: self.init(.notFound, error.code.description, error.message, auditSequence: sequence)
+        case .unprocessable: self.init(.unprocessableContent, error.code.description, error.message, auditSequence: sequence)
+        case .timedOut: self.init(.gatewayTimeout, error.code.description, error.message, auditSequence: sequence)
+        case .unavailable: self.init(.serviceUnavailable, error.code.description, error.message, auditSequence: sequence)
+        case .internalError: self.init(.internalServerError, "internal_error", "The broker could not serve this request.", auditSequence: sequence)
+        }
+    }
 }
 
 extension HTTPField.Name {

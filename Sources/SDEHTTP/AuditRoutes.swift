@@ -1,8 +1,7 @@
 import Hummingbird
 import SDEAudit
 import SDECommon
-import SDEPolicy
-import SDEStore
+import SDEService
 
 extension BrokerAPI {
     /// `GET /v1/audit` for IG officers: the most recent events matching `project`, `actor`, `action`, `outcome`,
@@ -14,7 +13,6 @@ extension BrokerAPI {
                 try request.checkQueryParameters(allowed: ["project", "actor", "action", "outcome", "since", "until", "limit", "format"])
                 let format = try ResponseFormat(request)
                 let caller = try context.requireCaller()
-                let (_, policy) = try await authorize(caller, .readAudit, auditAs: .auditRead)
                 let query = request.uri.queryParameters
                 func text(_ name: String) -> String? { query[Substring(name)].map(String.init) }
                 func time(_ name: String) throws -> AuditTimestamp? {
@@ -41,13 +39,7 @@ extension BrokerAPI {
                 let filter = AuditFilter(
                     project: text("project"), actor: text("actor"), action: text("action").map(AuditAction.init(rawValue:)), outcome: outcome,
                     since: try time("since"), until: try time("until"))
-                let events = try await connections.withDatabase { db in try await AuditEvents.search(in: db, filter: filter, limit: limit) }
-                let rendered = Array(AuditExporter.render(events, format: format == .csv ? .csv : .json).utf8)
-                let (event, output) = try await releaseAudited(rendered) { digest in
-                    try AuditEventDraft(
-                        actor: caller.user, role: "ig_officer", action: .auditRead, policyDigest: AuditDigest(hex: policy.digest), outcome: .allowed,
-                        outputDigest: digest)
-                }
+                let (event, output) = try await broker.audit.search(caller, filter: filter, limit: limit, format: format == .csv ? .csv : .json)
                 return Response.bytes(output, contentType: format.contentType, audit: event)
             }
         ]

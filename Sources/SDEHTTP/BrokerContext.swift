@@ -1,4 +1,5 @@
 public import Hummingbird
+public import SDEService
 
 /// The request context of every broker route: Hummingbird's core storage plus the caller, once authenticated.
 public struct BrokerContext: RequestContext {
@@ -15,18 +16,18 @@ public struct BrokerContext: RequestContext {
     public var maxUploadSize: Int { APIRequestLimits.maxBodyBytes }
 }
 
-/// Who made an authenticated request.
-public struct Caller: Sendable, Hashable {
-    /// The user id the token was issued to.
-    public let user: String
-    /// The token's public id (never the token).
-    public let tokenID: String
-}
-
 /// Limits on what a request may carry.
 public enum APIRequestLimits {
     /// The largest request body accepted, in bytes.
     public static let maxBodyBytes = 16 * 1024
     /// The most audit events one `GET /v1/audit` returns.
     public static let maxAuditEvents = 10_000
+}
+
+extension BrokerContext {
+    /// The authenticated caller; every `/v1` route runs behind ``TokenAuthenticator``, so this never fails there.
+    func requireCaller() throws -> Caller {
+        guard let caller else { throw APIError(.unauthorized, "unauthenticated", "Send your API token as `Authorization: Bearer <token>`.") }
+        return caller
+    }
 }

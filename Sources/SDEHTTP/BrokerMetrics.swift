@@ -25,7 +25,7 @@ public final class BrokerMetrics: Sendable {
     }
 
     /// Counts a vetted query run's statistics lookup: `hit` when they came from the statistics cache.
-    @Sendable func statisticsLookup(hit: Bool) {
+    @Sendable public func statisticsLookup(hit: Bool) {
         registry.makeCounter(descriptor: Self.cacheLookups, labels: [("result", hit ? "hit" : "miss")]).increment()
     }
 

@@ -1,7 +1,6 @@
 import Hummingbird
 import SDECommon
-import SDEPolicy
-import SDEStore
+import SDEService
 
 extension BrokerAPI {
     /// `GET /healthz` (the process answers), `GET /readyz` (database, a valid policy set and the audit store all
@@ -9,22 +8,18 @@ extension BrokerAPI {
     var healthRoutes: [Route] {
         [
             Route(.get, "/healthz") { _, _ in Response.json(.object(["status": .string("ok")])) },
-            Route(.get, "/readyz") { _, _ in try await readiness() },
+            Route(.get, "/readyz") { _, _ in
+                let checks = await broker.readiness()
+                let failing = checks.filter { !$0.ready }.map(\.name)
+                guard failing.isEmpty else {
+                    throw APIError(.serviceUnavailable, "not_ready", "Not ready: \(failing.joined(separator: ", ")) unavailable.")
+                }
+                return Response.json(
+                    .object(["status": .string("ready"), "checks": .object(Dictionary(uniqueKeysWithValues: checks.map { ($0.name, .string("ok")) }))]))
+            },
             Route(.get, "/metrics") { _, _ in
-                Response.bytes(metrics.exposition(cache: statistics), contentType: "text/plain; version=0.0.4; charset=utf-8")
-            }
+                Response.bytes(metrics.exposition(cache: broker.pipeline.cache), contentType: "text/plain; version=0.0.4; charset=utf-8")
+            },
         ]
-    }
-
-    private func readiness() async throws -> Response {
-        async let database = connections.answers(within: .seconds(2))
-        async let audit = trail.probe()
-        let policy = await policies.state.isReady
-        let checks: [(String, Bool)] = [("database", await database), ("policy", policy), ("audit", await audit)]
-        let failing = checks.filter { !$0.1 }.map(\.0)
-        guard failing.isEmpty else {
-            throw APIError(.serviceUnavailable, "not_ready", "Not ready: \(failing.joined(separator: ", ")) unavailable.")
-        }
-        return Response.json(.object(["status": .string("ready"), "checks": .object(Dictionary(uniqueKeysWithValues: checks.map { ($0.0, .string("ok")) }))]))
     }
 }

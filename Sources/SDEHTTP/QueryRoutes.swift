@@ -1,10 +1,8 @@
 import Foundation
 import Hummingbird
-import SDEAudit
 import SDECommon
 import SDEPolicy
 import SDEService
-import SDEStore
 
 extension BrokerAPI {
     /// `GET /v1/projects/{project}/queries` (the project's vetted queries with parameter schemas) and
@@ -13,42 +11,30 @@ extension BrokerAPI {
         [
             Route(.get, "/v1/projects/{project}/queries") { request, context in
                 try request.checkQueryParameters(allowed: [])
-                let caller = try context.requireCaller()
-                let projectID = try context.parameters.require("project")
-                let (grant, policy) = try await authorize(caller, .describeProject(project: projectID), auditAs: .projectRead, project: projectID)
-                guard let project = grant.project else { throw APIError.policyInvalid }
+                let (project, policy, event) = try await broker.identity.project(try context.requireCaller(), id: try context.parameters.require("project"))
                 let queries = project.queries.compactMap { policy.queries[$0] }.map {
                     PolicyDocuments.query($0, policy: policy, window: project.dataWindow)
                 }
-                let event = try await audit(caller, role: "researcher", action: .projectRead, project: project.id, policy: policy, outcome: .allowed)
                 return Response.json(.object(["project": .string(project.id), "queries": .array(queries)]), audit: event)
             },
             Route(.post, "/v1/projects/{project}/queries/{query}/runs") { request, context in
                 try request.checkQueryParameters(allowed: ["format"])
                 let format = try ResponseFormat(request)
                 let caller = try context.requireCaller()
-                let projectID = try context.parameters.require("project")
-                let queryID = try context.parameters.require("query")
+                let project = try context.parameters.require("project"), query = try context.parameters.require("query")
                 let body = try await request.body.collect(upTo: context.maxUploadSize)
                 let parameters = try RunRequest.parameters(from: Array(buffer: body))
-                let runner = QueryRunner(policy: try await policy(), connections: connections, trail: trail, executor: executor, cache: statistics, logger: logger)
-                let outcome: QueryRunner.Outcome
+                let table: ReleasedTable
                 do {
-                    outcome = try await runner.run(user: caller.user, project: projectID, query: queryID, parameters: parameters, today: today())
-                } catch let failure as QueryRunner.Failure {
-                    metrics.queryRun(outcome: failure.code)
-                    throw APIError(failure)
+                    table = try await broker.queries.run(caller, project: project, query: query, parameters: parameters)
+                } catch let error as ServiceError {
+                    metrics.queryRun(outcome: error.code.description)
+                    throw error
                 }
-                switch outcome {
-                case .released(let document, let json, let event):
-                    metrics.queryRun(outcome: "released")
-                    let bytes = format == .csv ? Array(document.csv.utf8) : ProtectedTableDocument.canonicalBytes(json, audit: event.head)
-                    return Response.bytes(bytes, contentType: format.contentType, audit: event)
-                case .denied(let denial, let event):
-                    metrics.queryRun(outcome: denial.reason.rawValue)
-                    throw APIError(denial, auditSequence: event.sequence)
-                }
-            }
+                metrics.queryRun(outcome: "released")
+                let bytes = format == .csv ? Array(table.document.csv.utf8) : table.jsonWithAudit
+                return Response.bytes(bytes, contentType: format.contentType, audit: table.event)
+            },
         ]
     }
 }

@@ -4,7 +4,7 @@ import Hummingbird
 import SDEAudit
 import SDECommon
 import SDEPolicy
-import SDEStore
+import SDEService
 
 extension BrokerAPI {
     /// `GET /v1/releases` (the releases published to the caller's organisation, with their latest version) and
@@ -14,47 +14,27 @@ extension BrokerAPI {
         [
             Route(.get, "/v1/releases") { request, context in
                 try request.checkQueryParameters(allowed: [])
-                let caller = try context.requireCaller()
-                let policy = try await policy()
-                let now = today()
-                var readable: [Release] = []
-                var refusal: AccessDenial?
-                for id in policy.releases.keys.sorted() {
-                    switch policy.decide(user: caller.user, action: .readRelease(release: id), now: now) {
-                    case .allow(let grant): grant.release.map { readable.append($0) }
-                    case .deny(let denial): refusal = refusal ?? denial
-                    }
-                }
-                if readable.isEmpty, let refusal, refusal.reason != .notInAudience {
-                    let event = try await audit(caller, role: nil, action: .releaseList, policy: policy, outcome: .denied, reason: refusal.reason.rawValue)
-                    throw APIError(refusal, auditSequence: event.sequence)
-                }
-                let stored = try await connections.withDatabase { db in try await ReleaseStore.list(on: db) }
-                let latest = Dictionary(uniqueKeysWithValues: stored.map { ($0.id, $0) })
-                let items: [JSONValue] = readable.map { release in
+                let listing = try await broker.releases.list(try context.requireCaller())
+                let items: [JSONValue] = listing.releases.map { release, latest in
                     var item: [String: JSONValue] = [
                         "id": .string(release.id), "title": .string(release.title), "description": .string(release.description),
                         "query": .string(release.query), "profile": .string(release.profile),
                         "parameters": .object(release.parameters.values.mapValues { .string($0) }),
                     ]
-                    if let version = latest[release.id] {
-                        item["latest"] = .object([
-                            "version": .int(Int64(version.version)), "published": .string(Self.timestamp(version.published)),
-                            "sha256": .string(version.sha256),
-                        ])
-                    } else {
-                        item["latest"] = .null
-                    }
+                    item["latest"] =
+                        latest.map {
+                            .object([
+                                "version": .int(Int64($0.version)), "published": .string(Self.timestamp($0.published)), "sha256": .string($0.sha256),
+                            ])
+                        } ?? .null
                     return .object(item)
                 }
-                let event = try await audit(caller, role: "regulator", action: .releaseList, policy: policy, outcome: .allowed)
-                return Response.json(.object(["releases": .array(items)]), audit: event)
+                return Response.json(.object(["releases": .array(items)]), audit: listing.event)
             },
             Route(.get, "/v1/releases/{release}") { request, context in
                 try request.checkQueryParameters(allowed: ["format", "version"])
                 let format = try ResponseFormat(request)
                 let caller = try context.requireCaller()
-                let releaseID = try context.parameters.require("release")
                 var version: Int?
                 if let text = request.uri.queryParameters["version"] {
                     guard let number = Int(String(text)), number >= 1 else {
@@ -62,44 +42,19 @@ extension BrokerAPI {
                     }
                     version = number
                 }
-                let (grant, policy) = try await authorize(caller, .readRelease(release: releaseID), auditAs: .releaseRead, target: releaseID)
-                guard let release = grant.release else { throw APIError.policyInvalid }
-                let stored = try await connections.withDatabase { db in
-                    if let version { try await ReleaseStore.version(version, of: release.id, on: db) } else { try await ReleaseStore.latest(id: release.id, on: db) }
-                }
-                guard let stored else {
-                    let event = try await audit(
-                        caller, role: "regulator", action: .releaseRead, target: release.id, policy: policy, outcome: .error, reason: "release_not_published")
-                    throw APIError(
-                        .notFound, "release_not_published", version == nil ? "Release '\(release.id)' has not been published yet." : "There is no such version of release '\(release.id)'.",
-                        auditSequence: event.sequence)
-                }
-                let bytes = format == .csv ? stored.csv : stored.json
-                let (event, output) = try await releaseAudited(bytes) { digest in
-                    try AuditEventDraft(
-                        actor: caller.user, role: "regulator", action: .releaseRead, target: release.id, parameters: ["version": String(stored.version)],
-                        policyDigest: AuditDigest(hex: policy.digest), outcome: .allowed, outputDigest: digest)
-                }
-                var response = Response.bytes(output, contentType: format.contentType, audit: event)
-                response.headers[.sdeReleaseVersion] = String(stored.version)
-                response.headers[.sdeReleaseSHA256] = stored.sha256
+                let read = try await broker.releases.read(
+                    caller, release: try context.parameters.require("release"), version: version, format: format == .csv ? .csv : .json)
+                var response = Response.bytes(read.bytes, contentType: format.contentType, audit: read.event)
+                response.headers[.sdeReleaseVersion] = String(read.stored.version)
+                response.headers[.sdeReleaseSHA256] = read.stored.sha256
                 return response
-            }
+            },
         ]
     }
 
     /// An instant as the audit trail writes it (RFC 3339, milliseconds, UTC).
     static func timestamp(_ date: Date) -> String {
         AuditTimestamp(millisecondsSinceEpoch: Int64((date.timeIntervalSince1970 * 1000).rounded(.down)))?.description ?? ""
-    }
-
-    /// ``AuditTrail/release(_:_:)`` with its failure as the API's `audit_unavailable`.
-    func releaseAudited(_ bytes: [UInt8], _ draft: @Sendable (AuditDigest) throws -> AuditEventDraft) async throws -> (AuditEvent, [UInt8]) {
-        do {
-            return try await trail.release(bytes, draft)
-        } catch let error as StoreError {
-            throw APIError(error)
-        }
     }
 }
 

@@ -17,6 +17,8 @@ public enum AccessAction: Sendable, Hashable {
     case publishRelease(release: String)
     /// Run an operation (operators).
     case operate(Operation)
+    /// Read one's own identity, projects and releases (any active user).
+    case readIdentity
 }
 
 /// Operational actions reserved to operators.
@@ -65,6 +67,21 @@ public struct AccessGrant: Sendable {
     public let query: VettedQuery?
     /// The digest of the policy set that allowed it (for the audit event).
     public let policyDigest: String
+}
+
+extension AccessGrant {
+    /// The role the user acts in for the granted action, as the audit event records it (`nil` for reading one's own
+    /// identity, which needs no role).
+    public var role: Role? {
+        switch action {
+        case .runQuery, .describeProject: .researcher
+        case .showQuery: user.has(.igOfficer) ? .igOfficer : .operator
+        case .readAudit: .igOfficer
+        case .readRelease: .regulator
+        case .publishRelease, .operate: .operator
+        case .readIdentity: nil
+        }
+    }
 }
 
 /// Everything the query compiler and disclosure control need to run one vetted query.
@@ -228,6 +245,8 @@ extension PolicySet {
             guard user.has(.operator) else {
                 return .failure(wrongRole(user, "The \(operation.rawValue) operation needs the operator role"))
             }
+            return .success(grant())
+        case .readIdentity:
             return .success(grant())
         }
     }

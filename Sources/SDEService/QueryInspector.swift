@@ -1,10 +1,8 @@
-public import Logging
+import SDECommon
 public import SDEAudit
-public import SDECommon
 import SDEDisclosure
 public import SDEPolicy
 public import SDEQuery
-public import SDEStore
 
 /// `query show`: a vetted query's specification, compiled SQL and bound parameters, for the IG officers vetting it and
 /// for operators. Releases no data (no SQL is executed) and is audited as `query.show`, allowed or denied.
@@ -14,70 +12,52 @@ public import SDEStore
 /// parameters stay absent (no filter). Parameters given are checked against the dataset's coverage and domains.
 ///
 /// ```swift
-/// let inspector = QueryInspector(policy: policy, trail: trail, logger: logger)
-/// if case .shown(let spec, _) = try await inspector.show(user: "ig-helen-moore", query: "waits-by-la-quarter", parameters: [:], today: today) {
-///     print(spec.text)
-/// }
+/// let shown = try await inspector.show(igOfficer, query: "waits-by-la-quarter", parameters: [:])
+/// print(shown.specification.text)
 /// ```
 public struct QueryInspector: Sendable {
-    /// What `query show` gave the caller.
-    public enum Outcome: Sendable {
-        /// The specification, shown after its audit event committed.
-        case shown(QuerySpecification, event: AuditEvent)
-        /// Access was refused (role, unknown query, bad parameter); the refusal was audited.
-        case denied(AccessDenial, event: AuditEvent)
+    let gate: AccessGate
+
+    /// An inspector through `gate`.
+    public init(gate: AccessGate) {
+        self.gate = gate
     }
 
-    let policy: PolicySet
-    let trail: AuditTrail
-    let logger: Logger
-
-    /// An inspector over a loaded policy set and the audit trail.
-    public init(policy: PolicySet, trail: AuditTrail, logger: Logger) {
-        self.policy = policy
-        self.trail = trail
-        self.logger = logger
-    }
-
-    /// Shows `query` to `user` compiled with `parameters` (examples for those left out), on `today`.
-    /// - Throws: `StoreError.auditUnavailable` when the audit event cannot be recorded (nothing is shown then);
-    ///   `QueryError` when the catalogue cannot compile the query.
-    public func show(user: String, query queryID: String, parameters: [String: String], today: CivilDate) async throws -> Outcome {
-        func deny(_ denial: AccessDenial) async throws -> Outcome {
-            let event = try await trail.record(
-                try QueryRunner.serviceDraft(
-                    user: user, role: nil, project: nil, action: .queryShow, target: queryID, parameters: [:], policyDigest: policy.digest,
-                    outcome: .denied, reason: denial.reason.rawValue))
-            return .denied(denial, event: event)
-        }
-        let decision = policy.decide(user: user, action: .showQuery(query: queryID), now: today)
-        guard case .allow(let grant) = decision, let query = grant.query else {
-            return try await deny(decision.denial ?? AccessDenial(.unknownQuery, "There is no vetted query '\(queryID)'."))
-        }
+    /// Shows `query` to `caller` compiled with `parameters` (examples for those left out).
+    /// - Throws: ``ServiceError`` when refused (audited) or when the audit event cannot be recorded (nothing is shown).
+    public func show(_ caller: Caller, query queryID: String, parameters: [String: String]) async throws -> ShownQuery {
+        let access = try await gate.authorize(caller, .showQuery(query: queryID), AuditSubject(.queryShow, target: queryID))
+        guard let query = access.grant.query else { preconditionFailure("a showQuery grant always carries the query") }
+        let policy = access.policy
+        guard let dataset = policy.datasets[query.dataset] else { preconditionFailure("a valid policy set's queries name its datasets") }
         var effective = parameters
         var examples: Set<String> = []
-        let coverage = policy.datasets[query.dataset]?.coverage
         for parameter in query.parameters where effective[parameter.name] == nil {
-            guard case .quarter(let bound) = parameter.kind, let coverage else { continue }
-            effective[parameter.name] = (bound == .from ? coverage.from : coverage.to).description
+            guard case .quarter(let bound) = parameter.kind else { continue }
+            effective[parameter.name] = (bound == .from ? dataset.coverage.from : dataset.coverage.to).description
             examples.insert(parameter.name)
         }
         let checked: CheckedParameters
         switch policy.checkParameters(effective, of: query) {
-        case .failure(let denial): return try await deny(denial)
+        case .failure(let denial): throw try await gate.refuse(access, denial)
         case .success(let value): checked = value
         }
-        guard let dataset = policy.datasets[query.dataset] else { return try await deny(AccessDenial(.unknownQuery, "No dataset \(query.dataset).")) }
-        let rules = DisclosureRules()
-        let compiled = try QueryCompiler.compile(query, dataset: dataset, period: checked.period, parameterFilters: checked.filters, rules: rules)
-        let specification = QuerySpecification(query: query, dataset: dataset, parameters: checked.values, examples: examples, compiled: compiled)
-        let (event, _) = try await trail.release(Array(specification.text.utf8)) { digest in
-            try QueryRunner.serviceDraft(
-                user: user, role: (grant.user.has(.igOfficer) ? Role.igOfficer : Role.`operator`).rawValue, project: nil, action: .queryShow, target: query.id,
-                parameters: checked.values, policyDigest: grant.policyDigest, outcome: .allowed, outputDigest: digest)
+        return try await gate.auditingFailures(of: access, parameters: checked.values) {
+            let compiled = try QueryCompiler.compile(
+                query, dataset: dataset, period: checked.period, parameterFilters: checked.filters, rules: DisclosureRules())
+            let specification = QuerySpecification(query: query, dataset: dataset, parameters: checked.values, examples: examples, compiled: compiled)
+            let (event, _) = try await gate.recordOutput(Array(specification.text.utf8), of: access, parameters: checked.values)
+            return ShownQuery(specification: specification, event: event)
         }
-        return .shown(specification, event: event)
     }
+}
+
+/// A specification shown after its `query.show` event committed.
+public struct ShownQuery: Sendable {
+    /// The specification.
+    public let specification: QuerySpecification
+    /// Its audit event.
+    public let event: AuditEvent
 }
 
 /// A vetted query as `query show` prints it: the specification, the parameters it was compiled with, the SQL and its binds.

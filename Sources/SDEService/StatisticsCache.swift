@@ -1,6 +1,5 @@
 public import SDEDisclosure
 public import SDEQuery
-public import SDEStore
 import Synchronization
 
 /// Vetted-query statistics kept in memory by `sde-broker serve`, so that a query repeated on unchanged data skips its

@@ -14,7 +14,7 @@ import SDECommon
 ///
 /// ```swift
 /// let trail = try await AuditTrail.open(database: config, mirrorDirectory: "AuditLogs", signingKey: key, logger: logger)
-/// let (event, bytes) = try await trail.release(tableBytes) { digest in try draft(outputDigest: digest) }
+/// let (event, bytes) = try await trail.recordOutput(tableBytes) { digest in try draft(outputDigest: digest) }
 /// // only now may `bytes` be sent
 /// ```
 public actor AuditTrail {
@@ -119,16 +119,6 @@ public actor AuditTrail {
                 Task { await self.writeWaiting() }
             }
         }
-    }
-
-    /// The one gate every data-returning path goes through: records the event for `output` (its SHA-256 is passed to
-    /// `makeDraft`) and only after the commit hands `output` back. If the audit write fails, the output is dropped.
-    public func release(
-        _ output: [UInt8], _ makeDraft: (AuditDigest) throws -> AuditEventDraft
-    ) async throws -> (event: AuditEvent, output: [UInt8]) {
-        let draft = try makeDraft(AuditDigest.sha256(of: output))
-        let event = try await record(draft)
-        return (event, output)
     }
 
     /// Appends a signed checkpoint of the current head now (at shutdown, or on demand).

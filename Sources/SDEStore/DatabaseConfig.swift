@@ -1,5 +1,5 @@
 import Foundation
-public import PostgresNIO
+package import PostgresNIO
 
 /// Where the broker's PostgreSQL is and how to log in.
 ///
@@ -46,7 +46,7 @@ public struct DatabaseConfig: Sendable, Hashable {
     public var redacted: String { "\(username)@\(host):\(port)/\(database)" }
 
     /// The postgres-nio client configuration (TLS off: the embedded cluster listens on loopback only).
-    public var clientConfiguration: PostgresClient.Configuration {
+    package var clientConfiguration: PostgresClient.Configuration {
         var config = PostgresClient.Configuration(host: host, port: port, username: username, password: password, database: database, tls: .disable)
         config.options.connectTimeout = .seconds(5)
         return config

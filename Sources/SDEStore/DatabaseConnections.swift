@@ -1,11 +1,12 @@
 public import Logging
-public import PostgresNIO
+import PostgresNIO
+public import ServiceLifecycle
 
 /// Where a service gets its database connections: a fresh connection per call (the command line, tests) or a
 /// connection from a pool (the HTTP server, whose ``PostgresClient`` runs in its service group).
 ///
 /// ```swift
-/// let connections = DatabaseConnections.pooled(client, logger: logger)
+/// let (connections, pool) = DatabaseConnections.pool(config, logger: logger)   // run `pool` in the service group
 /// let count = try await connections.withDatabase { db in try await db.query("SELECT 1") }
 /// ```
 public struct DatabaseConnections: Sendable {
@@ -23,9 +24,11 @@ public struct DatabaseConnections: Sendable {
         DatabaseConnections(source: .direct(config), logger: logger)
     }
 
-    /// Connections leased from `client`, which must be running (`client.run()`) for as long as they are used.
-    public static func pooled(_ client: PostgresClient, logger: Logger) -> DatabaseConnections {
-        DatabaseConnections(source: .pooled(client), logger: logger)
+    /// Connections leased from a pool of `config`'s server, and the pool, a service that must run (in the server's
+    /// service group) for as long as they are used.
+    public static func pool(_ config: DatabaseConfig, logger: Logger) -> (connections: DatabaseConnections, pool: any Service) {
+        let client = PostgresClient(configuration: config.clientConfiguration, backgroundLogger: logger)
+        return (DatabaseConnections(source: .pooled(client), logger: logger), client)
     }
 
     /// Runs `body` with a connection; failures to get one are ``StoreError/databaseUnavailable(_:)``.

@@ -1,63 +1,8 @@
+public import SDEService
 import Foundation
 import PostgresNIO
-public import SDECommon
+import SDECommon
 public import SDEDisclosure
-
-/// What released a set of cells: a researcher's run under a project, or a regulator release.
-public enum LedgerSource: Sendable, Hashable {
-    /// A vetted query run under this project.
-    case project(String)
-    /// A published regulator release with this id.
-    case release(String)
-
-    var kind: String {
-        switch self {
-        case .project: "project"
-        case .release: "release"
-        }
-    }
-
-    var id: String {
-        switch self {
-        case .project(let id), .release(let id): id
-        }
-    }
-}
-
-/// The change counters of migrations 0011 and 0013 as one snapshot saw them: `broker.data_version` (any change to the
-/// linked data or the schema) and the dataset's `broker.ledger_version` (any population recorded for it; 0 before the
-/// first).
-public struct ChangeVersions: Sendable, Hashable {
-    /// The data version.
-    public let data: Int64
-    /// The dataset's ledger version.
-    public let ledger: Int64
-
-    /// Versions as read.
-    public init(data: Int64, ledger: Int64) {
-        self.data = data
-        self.ledger = ledger
-    }
-}
-
-/// What the ledger holds around the populations of a table about to be released: every earlier population that may
-/// contain one of them or be nested in one (candidates: the guard decides nesting exactly), read for a threshold.
-public struct EarlierPopulations: Sendable, Hashable {
-    /// Candidate populations released earlier, with their true counts; those with the same population and count as one
-    /// of the table's are among them.
-    public var populations: Set<CountedPopulation> = []
-    /// The threshold k they were read for: counts differing from the table's by at least k were left out.
-    public var threshold = 0
-    /// The data and ledger versions in the snapshot the populations were read in.
-    public var versions = ChangeVersions(data: 0, ledger: 0)
-
-    /// Nothing, at versions 0 (before the ledger is read).
-    public init() {}
-
-    /// Whether every population of `released` is already in the ledger with the same true count: such a release tells
-    /// nobody anything new, and recording it would add nothing (the ledger keeps each once).
-    public func alreadyRecord(_ released: [CountedPopulation]) -> Bool { released.allSatisfy(populations.contains) }
-}
 
 /// The differencing ledger, `broker.released_population` (migration 0013): every population a cell released, with its
 /// true person count, for the differencing guard (DESIGN section 7). Shared by all vetted queries, projects and

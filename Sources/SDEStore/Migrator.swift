@@ -89,6 +89,15 @@ public struct Migrator: Sendable {
         return files.filter { recorded[$0.name] != $0.checksum }.map(\.name)
     }
 
+    /// Refuses (``StoreError/Code/migrationsPending``) while `migrate` has anything to apply.
+    public func requireUpToDate(_ db: DatabaseSession) async throws {
+        let pending = try await pending(db)
+        guard pending.isEmpty else {
+            throw StoreError.migrationsPending(
+                "\(pending.count) migration(s) pending (\(pending.joined(separator: ", "))): run `sde-broker db migrate` first")
+        }
+    }
+
     private func recordedChecksums(_ db: DatabaseSession) async throws -> [String: String] {
         var recorded: [String: String] = [:]
         let rows = try await db.query("SELECT name, checksum FROM public.sde_schema_migration", "read applied migrations")

@@ -1,3 +1,4 @@
+public import SDEService
 import Logging
 import PostgresNIO
 import SDECommon
@@ -179,20 +180,6 @@ public struct QueryExecutor: Sendable {
             }
         }
         return values
-    }
-}
-
-/// A vetted query's statistics and the data version they were computed at (see ``QueryExecutor/versionedRun(_:on:)``).
-public struct VersionedStatistics: Sendable {
-    /// The statistics table.
-    public let statistics: StatisticsTable
-    /// `broker.data_version` as the statement's transaction began.
-    public let dataVersion: Int64
-
-    /// Statistics computed at `dataVersion`.
-    public init(statistics: StatisticsTable, dataVersion: Int64) {
-        self.statistics = statistics
-        self.dataVersion = dataVersion
     }
 }
 

@@ -1,39 +1,8 @@
-public import Foundation
+public import SDEService
+import Foundation
 import NIOCore
 import PostgresNIO
 import SDECommon
-
-/// One stored version of a regulator release: the protected-table document exactly as audited, and its CSV.
-public struct StoredRelease: Sendable {
-    /// The release id (`Policies/releases.yaml`).
-    public let id: String
-    /// 1 for the first publication, then 2, 3, ...
-    public let version: Int
-    /// When it was stored.
-    public let published: Date
-    /// The digest of the policy set it was computed under.
-    public let policyDigest: String
-    /// The sequence number of the `release.publish` audit event that released it.
-    public let auditSequence: Int64
-    /// The protected-table document, canonical JSON without its `audit` member (the bytes the audit event names).
-    public let json: [UInt8]
-    /// The same cells as CSV.
-    public let csv: [UInt8]
-    /// Lower-case hex SHA-256 of ``json``.
-    public let sha256: String
-}
-
-/// The newest version of one release, for listings.
-public struct ReleaseSummary: Sendable {
-    /// The release id.
-    public let id: String
-    /// Its latest version.
-    public let version: Int
-    /// When that version was stored.
-    public let published: Date
-    /// Lower-case hex SHA-256 of that version's JSON document.
-    public let sha256: String
-}
 
 /// Published regulator releases, `broker.release_version`: append-only (triggers refuse UPDATE, DELETE and TRUNCATE;
 /// `sde_broker` may only INSERT and SELECT), versions numbered 1, 2, 3, ... per release, each row holding the
@@ -45,6 +14,9 @@ public struct ReleaseSummary: Sendable {
 /// }
 /// ```
 public enum ReleaseStore {
+    /// The advisory-lock namespace that keeps one release's versions in order (keyed by release id).
+    static let lockNamespace = "sde.release_version"
+
     /// The latest version of release `id`, or `nil` when it was never published.
     public static func latest(id: String, on db: DatabaseSession) async throws(StoreError) -> StoredRelease? {
         try await read(

@@ -1,55 +1,8 @@
+public import SDEService
 import Crypto
-public import Foundation
+import Foundation
 import PostgresNIO
 public import SDECommon
-
-/// A token just issued: the only time its secret exists outside the caller's hands. Show ``token`` once.
-public struct IssuedToken: Sendable {
-    /// The public token id (16 lower-case hex digits); safe to log, list and audit.
-    public let id: String
-    /// The bearer token, `sde_<id>_<secret>`; never stored, logged or audited.
-    public let token: String
-    /// The user the token authenticates as.
-    public let user: String
-    /// When it was issued.
-    public let created: Date
-    /// The last day (inclusive) on which it authenticates.
-    public let expires: CivilDate
-}
-
-/// A stored token as operators see it: no secret and no hash.
-public struct TokenRecord: Sendable {
-    /// The public token id.
-    public let id: String
-    /// The user it authenticates as.
-    public let user: String
-    /// When it was issued.
-    public let created: Date
-    /// The last day (inclusive) on which it authenticates.
-    public let expires: CivilDate
-    /// When it was revoked, or `nil`.
-    public let revoked: Date?
-}
-
-/// Why a presented token does not authenticate. All four mean 401; the reason goes to the audit trail.
-public enum TokenRejection: String, Sendable, Hashable {
-    /// Not of the form `sde_<16 hex>_<64 hex>`.
-    case malformed
-    /// No token has this id, or the secret does not match it.
-    case unknown
-    /// Presented after its expiry day.
-    case expired
-    /// Revoked by an operator.
-    case revoked
-}
-
-/// The result of checking a bearer token.
-public enum TokenCheck: Sendable, Hashable {
-    /// The token is genuine, unexpired and unrevoked.
-    case valid(user: String, tokenID: String)
-    /// The token does not authenticate, and why.
-    case rejected(TokenRejection)
-}
 
 /// API tokens in `broker.api_token`: issue, authenticate, revoke, list.
 ///

@@ -1,8 +1,7 @@
 import SDECommon
-import SDEDisclosure
-import SDEPolicy
+public import SDEDisclosure
+public import SDEPolicy
 import SDEQuery
-import SDEStore
 
 /// The part of answering a vetted query that researchers' runs and regulator releases share: compile, execute as the
 /// read-only role, protect (primary rules, the differencing guard against the populations released before in any
@@ -18,17 +17,25 @@ import SDEStore
 /// With a ``StatisticsCache``, a query repeated on unchanged data takes its statistics (and, against unchanged earlier
 /// populations, its protection) from the cache, and its earlier populations too while the dataset's ledger version is
 /// unchanged.
-struct LedgerProtection: Sendable {
-    let executor: QueryExecutor
-    let cache: StatisticsCache?
+public struct ProtectedQueryPipeline: Sendable {
+    /// Where statements run and the ledger is kept.
+    public let store: any ProtectedQueryStore
+    /// Statistics of repeated queries on unchanged data, if kept.
+    public let cache: StatisticsCache?
+
+    /// A pipeline over `store`, with `cache` if given.
+    public init(store: any ProtectedQueryStore, cache: StatisticsCache? = nil) {
+        self.store = store
+        self.cache = cache
+    }
 
     /// The protected table of `run`, its released populations already in the ledger under `source`.
-    func protectedTable(_ run: AuthorizedQuery, source: LedgerSource, on db: DatabaseSession) async throws -> ProtectedTable {
+    func protectedTable(_ run: AuthorizedQuery, source: LedgerSource, in db: any ProtectedQuerySession) async throws -> ProtectedTable {
         let compiled = try QueryCompiler.compile(run)
         let dataset = compiled.population.dataset, threshold = run.rules.threshold
         let control = DisclosureControl(rules: run.rules)
         // Protect against the ledger as it is now, outside the lock (the attacker audit can take tens of milliseconds).
-        let (versioned, cells, seen) = try await statisticsAndEarlierPopulations(compiled, run.reference, threshold, on: db)
+        let (versioned, cells, seen) = try await statisticsAndEarlierPopulations(compiled, run.reference, threshold, in: db)
         let statistics = versioned.statistics
         let input = DifferencingInput(cells: cells)
         let protect = { (earlier: Set<CountedPopulation>) in
@@ -43,10 +50,10 @@ struct LedgerProtection: Sendable {
         // checked against these under the lock, and the ledger never loses one.)
         if seen.alreadyRecord(released) { return table }
         // Under the lock, check that no other run recorded a relevant population meanwhile; protect again only if one did.
-        return try await DifferencingLedger.withLock(dataset, on: db) {
-            let earlier = try await DifferencingLedger.earlierPopulations(around: input.counted(statistics), dataset: dataset, threshold: threshold, on: db)
+        return try await db.withLedgerLock(dataset) {
+            let earlier = try await db.earlierPopulations(around: input.counted(statistics), dataset: dataset, threshold: threshold)
             let protected = earlier.populations == seen.populations ? table : try protect(earlier.populations)
-            try await DifferencingLedger.record(input.released(protected, of: statistics), queryID: run.query.id, source: source, on: db)
+            try await db.record(input.released(protected, of: statistics), queryID: run.query.id, source: source)
             return protected
         }
     }
@@ -56,17 +63,17 @@ struct LedgerProtection: Sendable {
     /// ledger version is unchanged and they were read for this threshold (one round trip for both versions), else read
     /// again. Otherwise from the statement, then the ledger.
     private func statisticsAndEarlierPopulations(
-        _ compiled: CompiledQuery, _ codes: ReferenceCodes, _ threshold: Int, on db: DatabaseSession
+        _ compiled: CompiledQuery, _ codes: ReferenceCodes, _ threshold: Int, in db: any ProtectedQuerySession
     ) async throws -> (VersionedStatistics, [[CellPopulations]], EarlierPopulations) {
         let dataset = compiled.population.dataset
         func read(_ statistics: StatisticsTable) async throws -> ([[CellPopulations]], EarlierPopulations) {
             let cells = try compiled.population.populations(of: statistics, codes: codes)
             let counted = DifferencingInput(cells: cells).counted(statistics)
-            return (cells, try await DifferencingLedger.earlierPopulations(around: counted, dataset: dataset, threshold: threshold, on: db))
+            return (cells, try await db.earlierPopulations(around: counted, dataset: dataset, threshold: threshold))
         }
         if let cache, let kept = cache.statistics(of: compiled) {
             if let prior = kept.prior, prior.threshold == threshold {
-                let versions = try await DifferencingLedger.versions(of: dataset, on: db)
+                let versions = try await db.versions(of: dataset)
                 if versions == prior.versions {
                     cache.onLookup(true)
                     return (kept.statistics, try compiled.population.populations(of: kept.statistics.statistics, codes: codes), prior)
@@ -80,7 +87,7 @@ struct LedgerProtection: Sendable {
             }
         }
         cache?.onLookup(false)
-        let computed = try await executor.versionedRun(compiled, on: db)
+        let computed = try await db.statistics(of: compiled)
         cache?.store(computed, of: compiled)
         let (cells, seen) = try await read(computed.statistics)
         cache?.storeEarlierPopulations(seen, of: compiled)

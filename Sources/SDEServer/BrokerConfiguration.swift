@@ -1,0 +1,70 @@
+public import Logging
+public import SDECommon
+public import SDEPolicy
+import SDEPolicyFiles
+public import SDEStore
+import SDEExtracts
+
+/// Where a broker's parts are and how it serves: the one description `serve`, the command line and the tests share.
+///
+/// ```swift
+/// var configuration = BrokerConfiguration(database: config)
+/// configuration.port = 0   // any free port
+/// let app = try await buildApplication(configuration, logger: logger)
+/// try await app.runService()
+/// ```
+public struct BrokerConfiguration: Sendable {
+    /// The broker's PostgreSQL.
+    public var database: DatabaseConfig
+    /// The policy directory.
+    public var policyDirectory = "Policies"
+    /// The directory holding `migrations/`, `views/` and `local_authorities.csv`.
+    public var sqlDirectory = "Sql"
+    /// The state directory (embedded cluster, keys).
+    public var stateDirectory = ".sde"
+    /// The audit trail's JSONL mirror.
+    public var auditDirectory = "AuditLogs"
+    /// The address `serve` listens on (loopback by default).
+    public var host = "127.0.0.1"
+    /// The port `serve` listens on (0: any free port).
+    public var port = 8080
+    /// Cells of vetted-query statistics kept in memory for repeated queries on unchanged data (0: none). 200,000 cells
+    /// are ten national tables at the cell cap, or thousands of small ones (tens of megabytes at most).
+    public var statisticsCacheCells = 200_000
+    /// How vetted queries run (statement timeout, cell cap).
+    public var executor = QueryExecutor()
+    /// How long an audit write may take before the trail gives up on it (and releases nothing).
+    public var auditWriteTimeout: Duration = .seconds(10)
+    /// Today's date, for decisions and token expiry.
+    public var today: @Sendable () -> CivilDate = CivilDate.utcToday
+
+    /// A configuration of the broker on `database`, with the defaults above.
+    public init(database: DatabaseConfig) {
+        self.database = database
+    }
+
+    /// The local authority reference list (`la_code,la_name,region_code,region_name`).
+    public var localAuthoritiesPath: String { sqlDirectory + "/local_authorities.csv" }
+
+    /// The local authority → region codes the policy loader checks dimension values against.
+    public func referenceCodes() throws -> ReferenceCodes {
+        let authorities = try LocalAuthority.load(from: localAuthoritiesPath)
+        return ReferenceCodes(regionOfLocalAuthority: Dictionary(uniqueKeysWithValues: authorities.map { ($0.code, $0.regionCode) }))
+    }
+
+    /// A loader of the policy directory against the reference codes (read once, here).
+    public func policyLoader() throws -> @Sendable () throws(PolicyError) -> PolicySet {
+        let reference = try referenceCodes(), directory = policyDirectory
+        return { () throws(PolicyError) in try PolicyDirectory.load(at: directory, reference: reference) }
+    }
+
+    /// The audit trail (database and mirror) with the broker's signing key from the state directory.
+    public func openAuditTrail(logger: Logger) async throws -> AuditTrail {
+        let key = try AuditKeyFiles(directory: stateDirectory).loadOrCreate()
+        return try await AuditTrail.open(
+            database: database, mirrorDirectory: auditDirectory, signingKey: key, writeTimeout: auditWriteTimeout, logger: logger)
+    }
+
+    /// The migrations of ``sqlDirectory``.
+    public var migrator: Migrator { Migrator(sqlDirectory: sqlDirectory) }
+}

@@ -1,0 +1,52 @@
+public import Hummingbird
+public import Logging
+public import SDEHTTP
+import SDEPolicy
+import SDEService
+import SDEStore
+import ServiceLifecycle
+
+/// The broker's HTTP application: the PostgreSQL pool, the SIGHUP policy reloader and the audit trail are services of
+/// its service group (the trail closes itself with a checkpoint on shutdown, after the server stops), and the server
+/// starts only when no migration is pending. `serve` builds and runs this; the HTTP tests build the same application.
+///
+/// - Throws: `StoreError` (`migrations_pending` only once it runs), ``ServerError`` when the policy set is invalid.
+public func buildApplication(
+    _ configuration: BrokerConfiguration, metrics: BrokerMetrics = BrokerMetrics(), logger: Logger,
+    onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
+) async throws -> some ApplicationProtocol {
+    let load = try configuration.policyLoader()
+    let policies = PolicyRegistry(PolicyState(loading: load))
+    guard await policies.state.isReady else { throw ServerError.policyInvalid(await policies.state.summary) }
+    let trail = try await configuration.openAuditTrail(logger: logger)
+    let (connections, pool) = DatabaseConnections.pool(configuration.database, logger: logger)
+    let store = PostgresStore(connections: connections, executor: configuration.executor)
+    let cache = configuration.statisticsCacheCells > 0
+        ? StatisticsCache(capacity: configuration.statisticsCacheCells, onLookup: metrics.statisticsLookup) : nil
+    let gate = AccessGate(policies: policies, trail: trail, today: configuration.today)
+    let broker = Broker(gate: gate, store: store, releases: store, tokens: store, auditArchive: store, cache: cache)
+    let api = BrokerAPI(broker: broker, metrics: metrics, logger: logger)
+    var app = Application(
+        router: api.router(),
+        configuration: ApplicationConfiguration(address: .hostname(configuration.host, port: configuration.port), serverName: "sde-broker"),
+        services: [pool, AuditTrailService(trail: trail), PolicyReloader(gate: gate, load: load, logger: logger)],
+        onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? configuration.port) },
+        logger: logger)
+    let migrator = configuration.migrator
+    app.beforeServerStarts {
+        try await connections.withDatabase { db in try await migrator.requireUpToDate(db) }
+    }
+    return app
+}
+
+/// Why the server would not start.
+public enum ServerError: Error, CustomStringConvertible {
+    /// The policy set does not load; `policy check` says why.
+    case policyInvalid(String)
+
+    public var description: String {
+        switch self {
+        case .policyInvalid(let summary): "the policy set is invalid (\(summary)): run `sde-broker policy check`"
+        }
+    }
+}

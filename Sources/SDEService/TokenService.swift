@@ -1,0 +1,144 @@
+public import SDEAudit
+public import SDECommon
+public import SDEPolicy
+
+/// API tokens: who a caller is (``authenticate(bearer:)``) and, for operators, issuing, revoking and listing tokens.
+/// Every failed authentication and every issue and revocation is audited; a token's secret is never logged or recorded.
+public struct TokenService: Sendable {
+    let gate: AccessGate
+    let repository: any TokenRepository
+
+    /// A service through `gate` over `repository`.
+    public init(gate: AccessGate, repository: any TokenRepository) {
+        self.gate = gate
+        self.repository = repository
+    }
+
+    /// The caller a presented token authenticates, or an audited `unauthenticated` refusal (`auth.failed`, actor
+    /// `anonymous`, the rejection as its reason).
+    public func authenticate(token presented: String?) async throws -> Caller {
+        let check: TokenCheck
+        if let presented, !presented.isEmpty {
+            check = try await repository.authenticate(presented, today: gate.today())
+        } else {
+            check = .rejected(.missing)
+        }
+        switch check {
+        case .valid(let user, let tokenID):
+            return Caller(user: user, tokenID: tokenID)
+        case .rejected(let rejection):
+            let event = try await gate.recordUnauthorized(
+                actor: AuditEventDraft.anonymousActor, AuditSubject(.authFailed), outcome: .denied, reason: "token_\(rejection.rawValue)")
+            throw ServiceError(.unauthenticated(rejection), Self.message(rejection), event: event)
+        }
+    }
+
+    /// The caller a `Bearer <token>` Authorization header authenticates (see ``authenticate(token:)``).
+    public func authenticate(bearer header: String?) async throws -> Caller {
+        guard let header else { return try await authenticate(token: nil) }
+        guard header.count > 7, header.prefix(7).lowercased() == "bearer " else {
+            let event = try await gate.recordUnauthorized(
+                actor: AuditEventDraft.anonymousActor, AuditSubject(.authFailed), outcome: .denied, reason: "token_malformed")
+            throw ServiceError(.unauthenticated(.malformed), "The Authorization header must be `Bearer <token>`.", event: event)
+        }
+        return try await authenticate(token: String(header.dropFirst(7)))
+    }
+
+    /// Issues a token for `user`, an active user of the policy set, valid to `expires` inclusive, for an operator.
+    /// A token whose audit event cannot be written is revoked at once: no unaudited token stays usable.
+    public func issue(_ caller: Caller, for user: String, expires: CivilDate) async throws -> IssuedToken {
+        let access = try await gate.authorize(caller, .operate(.tokens), AuditSubject(.tokenIssued, target: user))
+        guard expires >= access.today else {
+            throw try await gate.refuse(access, AccessDenial(.parameterInvalid, "The expiry \(expires) is in the past (today is \(access.today))."))
+        }
+        return try await issue(for: user, expires: expires, access: access)
+    }
+
+    /// The first operator token of a broker: issued without a caller only while no operator of the policy set holds a
+    /// usable token (a fresh database, or every operator token expired or revoked). Audited as `token.issued` by
+    /// `sde-broker` with `bootstrap` set.
+    public func bootstrap(operator user: String, expires: CivilDate) async throws -> IssuedToken {
+        guard let policy = await gate.policies.state.policy else {
+            throw ServiceError(.denied(.policyInvalid), "The policy set is invalid: run `sde-broker policy check`.")
+        }
+        guard let entry = policy.users[user], entry.active, entry.has(.operator) else {
+            throw ServiceError(.denied(.wrongRole), "'\(user)' is not an active operator in the policy set.")
+        }
+        let today = gate.today()
+        let operators = try await repository.list().filter { token in
+            token.revoked == nil && token.expires >= today && policy.users[token.user]?.has(.operator) == true
+        }
+        guard operators.isEmpty else {
+            throw ServiceError(
+                .denied(.wrongRole), "An operator already holds a token: ask them to issue yours (`sde-broker token issue`).")
+        }
+        let issued = try await repository.issue(user: user, expires: expires)
+        do {
+            try await gate.trail.record(
+                AuditEventDraft(
+                    actor: AuditEventDraft.brokerActor, role: Role.operator.rawValue, action: .tokenIssued, target: issued.id,
+                    parameters: ["user": user, "expires": expires.description, "bootstrap": "true"], policyDigest: AuditDigest(hex: policy.digest),
+                    outcome: .allowed))
+        } catch {
+            _ = try? await repository.revoke(id: issued.id)
+            throw ServiceError(error)
+        }
+        return issued
+    }
+
+    /// Revokes token `id` for an operator; `false` when no unrevoked token has that id.
+    public func revoke(_ caller: Caller, id: String) async throws -> Bool {
+        let access = try await gate.authorize(caller, .operate(.tokens), AuditSubject(.tokenRevoked, target: id))
+        guard Self.isTokenID(id) else {
+            throw try await gate.refuse(access, AccessDenial(.parameterInvalid, "A token id is 16 lower-case hex digits, as `token list` shows."))
+        }
+        return try await gate.auditingFailures(of: access) {
+            let revoked = try await repository.revoke(id: id)
+            if revoked { try await gate.recordAllowed(access) }
+            return revoked
+        }
+    }
+
+    /// Every token (never secrets), for an operator.
+    public func list(_ caller: Caller) async throws -> [TokenRecord] {
+        let access = try await gate.authorize(caller, .operate(.tokens), AuditSubject(.tokenList))
+        return try await gate.auditingFailures(of: access) {
+            let tokens = try await repository.list()
+            try await gate.recordAllowed(access)
+            return tokens
+        }
+    }
+
+    private func issue(for user: String, expires: CivilDate, access: Access) async throws -> IssuedToken {
+        guard let entry = access.policy.users[user], entry.active else {
+            throw try await gate.refuse(access, AccessDenial(.unknownUser, "'\(user)' is not an active user in the policy set."))
+        }
+        let issued = try await gate.auditingFailures(of: access) { try await repository.issue(user: user, expires: expires) }
+        do {
+            try await gate.recordAllowed(access.naming(target: issued.id), parameters: ["user": user, "expires": expires.description])
+        } catch {
+            _ = try? await repository.revoke(id: issued.id)
+            throw error
+        }
+        return issued
+    }
+
+    private static func isTokenID(_ id: String) -> Bool {
+        id.utf8.count == 16 && id.utf8.allSatisfy { (0x30...0x39).contains($0) || (0x61...0x66).contains($0) }
+    }
+
+    private static func message(_ rejection: TokenRejection) -> String {
+        switch rejection {
+        case .missing: "Send your API token as `Authorization: Bearer <token>`."
+        case .malformed: "The token is not a broker API token."
+        case .unknown: "The token is not known to the broker."
+        case .expired: "The token has expired; ask an operator for a new one."
+        case .revoked: "The token was revoked; ask an operator for a new one."
+        }
+    }
+}
+
+extension AuditAction {
+    /// An operator listed the API tokens.
+    public static let tokenList: AuditAction = "token.list"
+}
