@@ -172,7 +172,7 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(name: "SDECommonTests", dependencies: ["SDECommon"], swiftSettings: swiftSettings),
-        .testTarget(name: "SDEPolicyTests", dependencies: ["SDEExtracts", "SDEPolicy", "SDEPolicyFiles"], swiftSettings: swiftSettings),
+        .testTarget(name: "SDEPolicyTests", dependencies: ["SDEExtracts", "SDEPolicy", "SDEPolicyFiles", "SDEServiceFakes"], swiftSettings: swiftSettings),
         .testTarget(name: "SDEAuditTests", dependencies: ["SDEAudit"], swiftSettings: swiftSettings),
         .testTarget(name: "SDEDisclosureTests", dependencies: ["SDEDisclosure"], swiftSettings: swiftSettings),
         .testTarget(name: "SDEQueryTests", dependencies: ["SDEExtracts", "SDEPolicy", "SDEPolicyFiles", "SDEQuery"], swiftSettings: swiftSettings),
@@ -189,6 +189,13 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Yams", package: "Yams"),
             ],
+            swiftSettings: swiftSettings
+        ),
+        // Test support, no database: in-memory implementations of the service layer's ports and a small policy set.
+        .target(
+            name: "SDEServiceFakes",
+            dependencies: ["SDEAudit", "SDECommon", "SDEDisclosure", "SDEPolicy", "SDEQuery", "SDEService"],
+            path: "Tests/SDEServiceFakes",
             swiftSettings: swiftSettings
         ),
     ]

@@ -2,6 +2,7 @@ import Foundation
 import SDECommon
 import SDEDisclosure
 import SDEPolicy
+import SDEServiceFakes
 import Testing
 
 /// One way to break the allowed request: a change to the policy files and/or the request, and the reason expected.

@@ -1,6 +1,7 @@
 import Foundation
 import SDEPolicy
 import SDEPolicyFiles
+import SDEServiceFakes
 import Testing
 
 /// Malformed or hostile YAML in place of users.yaml, and the error it must produce.

@@ -2,6 +2,7 @@ import Foundation
 import SDECommon
 import SDEDisclosure
 import SDEPolicy
+import SDEServiceFakes
 import Testing
 
 /// A broken fixture and the `file:line: message` it must produce.

@@ -1,6 +1,7 @@
 import Foundation
 import SDECommon
 import SDEPolicy
+import SDEServiceFakes
 import Testing
 
 @Suite struct PolicyStateTests {

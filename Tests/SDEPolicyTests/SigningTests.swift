@@ -2,6 +2,7 @@ import Foundation
 import SDECommon
 import SDEPolicy
 import SDEPolicyFiles
+import SDEServiceFakes
 import Testing
 
 @Suite struct SigningTests {

@@ -1,0 +1,325 @@
+import Foundation
+public import SDECommon
+public import SDEPolicy
+
+/// A small, complete policy set as YAML text, signed on demand with a key generated for this test run: what the policy
+/// tests edit and break, and what the service and HTTP tests decide under.
+///
+/// ```swift
+/// var fixture = PolicyFixture.standard
+/// _ = fixture.replace("projects/p1.yaml", "status: approved", "status: suspended")
+/// let policy = try fixture.load()
+/// ```
+public struct PolicyFixture: Sendable {
+    /// The IG officer `ig`'s signing key (its public half is in `users.yaml`).
+    public static let key = SigningKey()
+    /// The inactive IG officer `ig-old`'s key.
+    public static let otherKey = SigningKey()
+    /// Three local authorities in two regions.
+    public static let reference = ReferenceCodes(
+        regionOfLocalAuthority: ["E06000001": "E12000001", "E06000002": "E12000001", "E09000001": "E12000007"])
+    /// The day decisions are taken on in tests.
+    public static let today = CivilDate(year: 2026, month: 6, day: 15)!
+    /// The day fixture files are signed on.
+    public static let signingDate = CivilDate(year: 2026, month: 1, day: 2)!
+    /// The fixture's IG officer, who signs fixture files.
+    public static let signer = User(
+        id: "ig", name: "Ida Governance", organisation: "sde", roles: [.igOfficer], active: true, trainingExpires: nil,
+        publicKey: Hex.decode(key.publicKeyHex))
+
+    /// The files by path, as YAML text.
+    public var files: [String: String]
+    /// Signed files (projects and queries) left unsigned.
+    public var unsigned: Set<String> = []
+    /// Edits applied after signing: (path, old, new).
+    public var tampering: [(path: String, old: String, new: String)] = []
+
+    /// A fixture of `files`.
+    public init(files: [String: String]) {
+        self.files = files
+    }
+
+    /// Replaces the first `old` in `path` with `new` (before signing); `false` when `old` is not there.
+    public mutating func replace(_ path: String, _ old: String, _ new: String) -> Bool {
+        guard let text = files[path], let range = text.range(of: old) else { return false }
+        files[path] = text.replacingCharacters(in: range, with: new)
+        return true
+    }
+
+    /// The files as they would be on disk: signed (unless listed in `unsigned`), then tampered with.
+    public func signedFiles() throws -> [String: String] {
+        var result: [String: String] = [:]
+        for (path, text) in files {
+            let signable = path.hasPrefix("projects/") || path.hasPrefix("queries/")
+            result[path] =
+                signable && !unsigned.contains(path)
+                ? try PolicySigning.sign(text: text, file: path, key: Self.key, signer: Self.signer, date: Self.signingDate) : text
+        }
+        for edit in tampering {
+            guard let text = result[edit.path], let range = text.range(of: edit.old) else {
+                throw FixtureError(message: "fixture tampering: '\(edit.old)' not found in \(edit.path)")
+            }
+            result[edit.path] = text.replacingCharacters(in: range, with: edit.new)
+        }
+        return result
+    }
+
+    /// The signed files as the loader reads them.
+    public func sources() throws -> [PolicySourceFile] {
+        try signedFiles().map { PolicySourceFile(path: $0.key, bytes: Array($0.value.utf8)) }
+    }
+
+    /// The policy set the files make.
+    public func load() throws -> PolicySet {
+        try PolicySet.load(sources(), reference: Self.reference)
+    }
+
+    /// The standard set: researchers `res` (member of `p1`) and `res2`, IG officers `ig` and `ig-old` (inactive),
+    /// regulators `reg` (cqc) and `reg2` (oflog), operator `op`; datasets `waits` and `discharges`; queries `q1` and `q2`;
+    /// project `p1` (approved, 2026, window 2023Q1-2024Q4, threshold 20); release `r1` (q1 for cqc).
+    public static var standard: PolicyFixture {
+        PolicyFixture(files: [
+            "users.yaml": """
+            organisations:
+              - {id: sde, name: Secure data environment}
+              - {id: uni, name: A university}
+              - {id: cqc, name: Care Quality Commission}
+              - {id: oflog, name: Office for Local Government}
+            users:
+              - id: res
+                name: Rae Searcher
+                organisation: uni
+                roles: [researcher]
+                active: true
+                training_expires: 2027-01-31
+              - id: res2
+                name: Second Researcher
+                organisation: uni
+                roles: [researcher]
+                active: true
+                training_expires: 2027-01-31
+              - id: ig
+                name: Ida Governance
+                organisation: sde
+                roles: [ig_officer]
+                active: true
+                public_key: \(PolicyFixture.key.publicKeyHex)
+              - id: ig-old
+                name: Former Officer
+                organisation: sde
+                roles: [ig_officer]
+                active: false
+                public_key: \(PolicyFixture.otherKey.publicKeyHex)
+              - id: reg
+                name: Reggie Lator
+                organisation: cqc
+                roles: [regulator]
+                active: true
+              - id: reg2
+                name: Olive Flog
+                organisation: oflog
+                roles: [regulator]
+                active: true
+              - id: op
+                name: Opal Rator
+                organisation: sde
+                roles: [operator]
+                active: true
+
+            """,
+            "disclosure-profiles.yaml": """
+            profiles:
+              - id: standard
+                description: Research outputs.
+                method: rounding
+                threshold: 10
+                rounding_base: 5
+                dominance_n: 2
+                dominance_k: 0.90
+                p_percent: 0.10
+                min_persons_for_mean: 10
+                zeros_disclosive: false
+              - id: publication
+                description: Publications.
+                method: rounding
+                threshold: 10
+                rounding_base: 5
+                dominance_n: 2
+                dominance_k: 0.90
+                p_percent: 0.10
+                min_persons_for_mean: 10
+                zeros_disclosive: true
+
+            """,
+            "datasets.yaml": """
+            datasets:
+              - id: waits
+                title: Requests and waits
+                description: One row per request.
+                view: datasets.request_waits
+                person_key: person_id
+                record_key: record_key
+                period_column: period_date
+                coverage: {from: 2022Q2, to: 2025Q1}
+                dimensions:
+                  - name: la_code
+                    description: Local authority.
+                    type: code_list
+                    values: local_authorities
+                    parent: region_code
+                    partitions_persons: true
+                  - name: region_code
+                    description: Region.
+                    type: code_list
+                    values: regions
+                    partitions_persons: true
+                  - name: quarter
+                    description: Quarter of request.
+                    type: quarter
+                    partitions_persons: false
+                  - name: age_band
+                    description: Age band.
+                    type: age_band
+                    values: ['18-64', '65-74', '75+']
+                    partitions_persons: true
+                  - name: support_reason
+                    description: Support reason.
+                    type: enumeration
+                    values: [physical_support, memory_cognition, mental_health]
+                    partitions_persons: false
+                flags:
+                  - name: assessed
+                    description: Assessed.
+                magnitudes:
+                  - name: days_to_assessment
+                    description: Days waited.
+                    unit: days
+                measures:
+                  - name: persons
+                    description: People.
+                    kind: persons
+                  - name: requests
+                    description: Requests.
+                    kind: events
+                  - name: assessed_rate
+                    description: Share assessed.
+                    kind: rate
+                    numerator: assessed
+                  - name: median_days
+                    description: Median days.
+                    kind: median
+                    column: days_to_assessment
+              - id: discharges
+                title: Discharges
+                description: One row per discharge.
+                view: datasets.hospital_discharges
+                person_key: person_id
+                record_key: record_key
+                period_column: period_date
+                coverage: {from: 2022Q2, to: 2025Q1}
+                dimensions:
+                  - name: la_code
+                    description: Local authority.
+                    type: code_list
+                    values: local_authorities
+                    partitions_persons: true
+                flags:
+                  - name: reablement
+                    description: Reablement within 7 days.
+                  - name: at_home
+                    description: At home 91 days later.
+                measures:
+                  - name: persons
+                    description: People.
+                    kind: persons
+                  - name: at_home_rate
+                    description: At home among reabled.
+                    kind: rate
+                    numerator: at_home
+                    denominator: reablement
+
+            """,
+            "queries/q1.yaml": """
+            # Waits by local authority and quarter.
+            id: q1
+            title: Waits by LA
+            description: Median wait by local authority and quarter.
+            dataset: waits
+            dimensions: [la_code, quarter]
+            measures: [persons, median_days]
+            filters:
+              - flag: assessed
+                equals: true
+            parameters:
+              - name: from
+                description: First quarter.
+                type: quarter
+                bound: from
+                required: true
+              - name: to
+                description: Last quarter.
+                type: quarter
+                bound: to
+                required: true
+              - name: reason
+                description: One support reason.
+                type: enumeration
+                dimension: support_reason
+                required: false
+              - name: la
+                description: One local authority.
+                type: enumeration
+                dimension: la_code
+                required: false
+
+            """,
+            "queries/q2.yaml": """
+            id: q2
+            title: Reablement outcomes
+            description: At home 91 days after reablement, by local authority.
+            dataset: discharges
+            dimensions: [la_code]
+            measures: [persons, at_home_rate]
+
+            """,
+            "projects/p1.yaml": """
+            # A current, approved project.
+            id: p1
+            title: Waits study
+            purpose: Study waits.
+            lawful_basis: Public task; research.
+            status: approved
+            members: [res]
+            datasets: [waits]
+            queries: [q1]
+            disclosure:
+              profile: standard
+              overrides:
+                threshold: 20
+            start: 2026-01-01
+            expiry: 2026-12-31
+            data_window: {from: 2023Q1, to: 2024Q4}
+
+            """,
+            "releases.yaml": """
+            releases:
+              - id: r1
+                title: Waits for CQC
+                description: Waits by LA.
+                query: q1
+                parameters: {from: 2024Q1, to: 2024Q4}
+                audience: [cqc]
+                profile: publication
+
+            """,
+        ])
+    }
+}
+
+/// A fixture that cannot be built as asked (an edit or tampering that finds nothing to change).
+public struct FixtureError: Error, CustomStringConvertible {
+    /// What was not found.
+    public let message: String
+    /// The message.
+    public var description: String { message }
+}
