@@ -198,5 +198,11 @@ let package = Package(
             path: "Tests/SDEServiceFakes",
             swiftSettings: swiftSettings
         ),
+        // The gate and the services over fakes.
+        .testTarget(
+            name: "SDEServiceTests",
+            dependencies: ["SDEAudit", "SDECommon", "SDEDisclosure", "SDEPolicy", "SDEQuery", "SDEService", "SDEServiceFakes"],
+            swiftSettings: swiftSettings
+        ),
     ]
 )
