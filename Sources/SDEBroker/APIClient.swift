@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import SDECommon
 #if canImport(FoundationNetworking)
 import FoundationNetworking
 #endif
@@ -42,7 +43,7 @@ struct APIClient {
 
     /// A path segment: project and query ids are plain identifiers, so anything else is refused here.
     private static func segment(_ id: String) throws -> String {
-        guard !id.isEmpty, id.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" || $0 == ".") }) else {
+        guard Identifier.isName(id) else {
             throw ValidationError("'\(id)' is not a project or query id")
         }
         return id

@@ -76,12 +76,14 @@ struct TokenOptions: ParsableArguments {
     func presented(stateDir: String) throws -> String {
         if let token { return token }
         if let token = ProcessInfo.processInfo.environment["SDE_TOKEN"], !token.isEmpty { return token }
-        let path = tokenFile ?? stateDir + "/operator.token"
-        if let data = FileManager.default.contents(atPath: path) {
-            return String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
-        }
+        if let saved = Self.saved(at: tokenFile ?? stateDir + "/operator.token") { return saved }
         throw ValidationError(
             "this command acts as a user: pass --token, set SDE_TOKEN or give --token-file (operators: `sde-broker token bootstrap --save`)")
+    }
+
+    /// The token in the file at `path`, if it can be read.
+    static func saved(at path: String) -> String? {
+        FileManager.default.contents(atPath: path).map { String(decoding: $0, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines) }
     }
 
     /// The caller the token authenticates (audited as `auth.failed` when it does not).
@@ -105,10 +107,13 @@ func reportingRefusals<Result>(_ body: () async throws -> Result) async throws -
     do {
         return try await body()
     } catch let error as ServiceError {
-        let verdict = if case .refused = error.code.kind { "denied" } else { "failed" }
+        let verdict = switch error.code.kind {
+        case .refused, .unauthenticated: "denied"
+        default: "failed"
+        }
         var text = "\(verdict) (\(error.code)): \(error.message)\n"
         if let event = error.event { text += "audit event #\(event.sequence)\n" }
         FileHandle.standardError.write(Data(text.utf8))
-        throw ExitCode(error.code.kind == .unauthenticated || verdict == "denied" ? 2 : 1)
+        throw ExitCode(verdict == "denied" ? 2 : 1)
     }
 }

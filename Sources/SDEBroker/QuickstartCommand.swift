@@ -104,7 +104,7 @@ struct QuickstartCommand: AsyncParsableCommand {
 
     /// The demo operator, from the saved operator token; on a fresh broker the token is bootstrapped and saved first.
     private func operatorCaller(_ broker: Broker) async throws -> Caller {
-        if let saved = try? TokenOptions().presented(stateDir: options.stateDir), let caller = try? await broker.tokens.authenticate(token: saved) {
+        if let saved = TokenOptions.saved(at: options.stateDir + "/operator.token"), let caller = try? await broker.tokens.authenticate(token: saved) {
             return caller
         }
         let issued = try await broker.tokens.bootstrap(operator: Self.demoOperator, expires: try options.day().adding(days: 30))
