@@ -108,9 +108,12 @@ public struct AccessGate: Sendable {
 
     /// Records an event of a request no policy decision covers (a failed authentication, a policy reload), as `actor`.
     @discardableResult
-    public func recordUnauthorized(actor: String, _ subject: AuditSubject, outcome: AuditOutcome, reason: String?) async throws -> AuditEvent {
+    public func recordUnauthorized(
+        actor: String, _ subject: AuditSubject, outcome: AuditOutcome, reason: String?, parameters: [String: String] = [:]
+    ) async throws -> AuditEvent {
         let digest = await policies.state.policy?.digest
-        return try await record(try Self.draft(actor, role: nil, subject: subject, outcome: outcome, reason: reason, policyDigest: digest))
+        return try await record(
+            try Self.draft(actor, role: nil, subject: subject, outcome: outcome, reason: reason, parameters: parameters, policyDigest: digest))
     }
 
     /// Records `draft`; a trail that cannot be written is ``ServiceError/Code/auditUnavailable``.
