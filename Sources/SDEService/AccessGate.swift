@@ -74,6 +74,15 @@ public struct AccessGate: Sendable {
         return ServiceError(denial, event: event)
     }
 
+    /// Records a refusal (or, when `failed`, a failure) of a request by an authenticated caller that no decision
+    /// covered: a body or query string the API could not accept. `reason` is its error code.
+    @discardableResult
+    public func recordRefusal(_ caller: Caller, _ subject: AuditSubject, reason: String, failed: Bool = false) async throws -> AuditEvent {
+        let digest = await policies.state.policy?.digest
+        return try await record(
+            try Self.draft(caller.user, role: nil, subject: subject, outcome: failed ? .error : .denied, reason: reason, policyDigest: digest))
+    }
+
     /// Records the allowed outcome of `access` (no output).
     @discardableResult
     public func recordAllowed(_ access: Access, parameters: [String: String] = [:]) async throws -> AuditEvent {

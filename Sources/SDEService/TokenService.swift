@@ -19,7 +19,15 @@ public struct TokenService: Sendable {
     public func authenticate(token presented: String?) async throws -> Caller {
         let check: TokenCheck
         if let presented, !presented.isEmpty {
-            check = try await repository.authenticate(presented, today: gate.today())
+            do {
+                check = try await repository.authenticate(presented, today: gate.today())
+            } catch {
+                // The token could not be checked (the database is down or slow): refused, and audited when possible.
+                let failure = ServiceError(error)
+                let event = try await gate.recordUnauthorized(
+                    actor: AuditEventDraft.anonymousActor, AuditSubject(.authFailed), outcome: .error, reason: failure.code.description)
+                throw ServiceError(failure.code, failure.message, event: event)
+            }
         } else {
             check = .rejected(.missing)
         }
