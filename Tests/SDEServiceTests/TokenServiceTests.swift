@@ -49,6 +49,17 @@ import Testing
         #expect(fake.trail.events.isEmpty)
     }
 
+    @Test func aTokenThatCannotBeCheckedIsRefusedAndAuditedAsAFailure() async throws {
+        let fake = try FakeBroker()
+        let token = try await fake.token(for: "res")
+        fake.tokens.failCalls(with: .databaseUnavailable)
+        let error = try await #require(throws: ServiceError.self) { try await fake.broker.tokens.authenticate(bearer: "Bearer " + token) }
+        #expect(error.code == .databaseUnavailable)
+        let event = try #require(fake.trail.events.last)
+        #expect(error.event == event && event.action == .authFailed && event.actor == "anonymous")
+        #expect(event.outcome == .error && event.reason == "database_unavailable")
+    }
+
     @Test func anOperatorIssuesAnAuditedTokenWhoseSecretIsNotRecorded() async throws {
         let fake = try FakeBroker()
         let issued = try await fake.broker.tokens.issue(fake.caller("op"), for: "res", expires: fake.today.adding(days: 90))
@@ -98,7 +109,10 @@ import Testing
         let again = try await #require(throws: ServiceError.self) {
             try await fake.broker.tokens.bootstrap(operator: "op", expires: fake.today.adding(days: 30))
         }
-        #expect(again.code == .denied(.wrongRole))
+        #expect(again.code == .alreadyBootstrapped && again.code.kind == .unprocessable)
+        let refusal = try #require(fake.trail.events.last)
+        #expect(again.event == refusal && refusal.action == .tokenIssued && refusal.outcome == .denied && refusal.reason == "already_bootstrapped")
+        #expect(refusal.actor == AuditEventDraft.brokerActor)
         #expect(try await fake.tokens.list().count == 1)
         // Once that token is revoked, no operator holds a usable token: bootstrap works again.
         #expect(try await fake.tokens.revoke(id: first.id))
@@ -117,6 +131,7 @@ import Testing
         let fake = try FakeBroker()
         let error = try await #require(throws: ServiceError.self) { try await fake.broker.tokens.bootstrap(operator: user, expires: fake.today) }
         #expect(error.code == .denied(.wrongRole))
+        #expect(error.event == fake.trail.events.last && error.event?.reason == "wrong_role" && error.event?.outcome == .denied)
         #expect(try await fake.tokens.list().isEmpty)
     }
 
