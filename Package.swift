@@ -203,5 +203,18 @@ let package = Package(
             dependencies: ["SDEAudit", "SDECommon", "SDEDisclosure", "SDEPolicy", "SDEQuery", "SDEService", "SDEServiceFakes"],
             swiftSettings: swiftSettings
         ),
+        // The HTTP API over fakes (HummingbirdTesting's router framework), and openapi.yaml against the routes and codes served.
+        .testTarget(
+            name: "SDEHTTPTests",
+            dependencies: [
+                "SDEAudit", "SDECommon", "SDEDisclosure", "SDEHTTP", "SDEPolicy", "SDEService", "SDEServiceFakes",
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Yams", package: "Yams"),
+            ],
+            swiftSettings: swiftSettings
+        ),
     ]
 )
