@@ -78,6 +78,6 @@ public protocol TokenRepository: Sendable {
     func authenticate(_ presented: String, today: CivilDate) async throws -> TokenCheck
     /// Revokes the token `id`; `false` when no unrevoked token has that id.
     func revoke(id: String) async throws -> Bool
-    /// Every token, newest first (never secrets).
+    /// Every token, oldest first (never secrets).
     func list() async throws -> [TokenRecord]
 }
