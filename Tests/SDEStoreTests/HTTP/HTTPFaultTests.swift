@@ -13,9 +13,10 @@ import UnixSignals
     import Glibc
 #endif
 
-/// What the running application does when its policy set fails: it serves nothing rather than something unchecked.
-/// The reload is triggered by SIGHUP, which every running application's reloader hears (another suite's servers merely
-/// reload their valid policies and audit that).
+/// What the running application does when its policy set or its audit trail fails: it serves nothing rather than
+/// something unchecked or unaudited. Serialized: the reload is triggered by SIGHUP, which every running application's
+/// reloader hears (another suite's servers merely reload their valid policies and audit that), and a reload during the
+/// audit outage below would find the trail failing too.
 @Suite(.serialized) struct HTTPFaultTests {
     /// The reloader in the application's service group reloads on SIGHUP: an invalid set serves nothing (and the server
     /// is not ready) until a valid one is loaded; both reloads are audited.
@@ -56,6 +57,50 @@ import UnixSignals
             }
         }
         withExtendedLifetime(hangups) {}
+    }
+
+    /// The populations of a run go into the differencing ledger before its audit event is written. If that write then
+    /// fails (here the mirror: a directory stands where today's file goes), the caller gets 503 `audit_unavailable` and
+    /// not one cell, over a real socket, while the ledger keeps the populations (later answers are only more careful).
+    @Test func anAuditFailureAfterTheLedgerWriteReleasesNothing() async throws {
+        let metrics = BrokerMetrics()
+        try await TestBroker.with(persons: nil, metrics: metrics) { broker, app in
+            typealias Ledger = DifferencingLedgerTests
+            for la in [Ledger.hartlepool, Ledger.middlesbrough] { try await Ledger.requests(broker.db, la: la, day: "2024-05-15", count: 30) }
+            let token = try await broker.token(for: "r-amara-bello")
+            let now = AuditTimestamp(millisecondsSinceEpoch: Int64(Date().timeIntervalSince1970 * 1000))!
+            let todaysMirror = "\(broker.audit.mirrorDirectory)/audit-\(now.date).jsonl"
+            try FileManager.default.createDirectory(atPath: todaysMirror, withIntermediateDirectories: true)
+            let window = ["from": "2024Q2", "to": "2024Q2"]
+            try await app.test(.live) { client in
+                let reply = try await client.run("P2025-002", "requests-by-la-quarter", window, token: token)
+                #expect(reply.status == 503 && reply.errorCode == "audit_unavailable")
+                // The body is the error and nothing else: no table, no row, no cell, no area of the table.
+                #expect(Set(reply.json.keys) == ["error"], "\(reply.text)")
+                #expect(!reply.text.contains("E06000001") && !reply.text.contains("perturbed"))
+                #expect(reply.auditSequence == nil, "no event committed")
+                #expect(try await broker.lastAuditSequence() == 0)
+                // The ledger holds the run's populations with their true counts: Hartlepool's 30 persons in 2024Q2.
+                let hartlepool = try await broker.db.scalar(
+                    """
+                    SELECT persons::int FROM broker.released_population
+                    WHERE predicates = \(Ledger.hartlepoolPredicates)::jsonb AND window_from = '2024-04-01' AND window_to = '2024-06-30'
+                      AND source = 'project' AND source_id = 'P2025-002'
+                    """)
+                #expect(hartlepool == 30)
+                let recorded = try await broker.db.scalar("SELECT count(*)::int FROM broker.released_population")
+                let outcomes = try await client.request(.get, "/metrics").text
+                #expect(outcomes.contains(#"sde_query_runs_total{outcome="audit_unavailable"} 1"#))
+
+                // Once the mirror can be written, the same run is released and audited, and adds nothing to the ledger.
+                try FileManager.default.removeItem(atPath: todaysMirror)
+                let released = try await client.run("P2025-002", "requests-by-la-quarter", window, token: token)
+                #expect(released.status == 200 && released.json["rows"] != nil)
+                #expect(try await broker.event(released.auditSequence)?.action == .queryRun)
+                #expect(try await broker.db.scalar("SELECT count(*)::int FROM broker.released_population") == recorded)
+                #expect(try await broker.audit.verify(broker.db).isIntact)
+            }
+        }
     }
 
     /// Sends SIGHUP to this process until `done` (the reloader may not have registered for it yet).
