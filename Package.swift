@@ -142,7 +142,7 @@ let package = Package(
         .target(
             name: "SDEServer",
             dependencies: [
-                "SDEAudit", "SDECommon", "SDEHTTP", "SDEPolicy", "SDEPolicyFiles", "SDEService", "SDEStore",
+                "SDEAudit", "SDECommon", "SDEExtracts", "SDEHTTP", "SDEIngest", "SDEPolicy", "SDEPolicyFiles", "SDEService", "SDEStore",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -150,6 +150,7 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // The command line: parses arguments and calls the libraries (SDEServer for everything that touches the broker).
         .executableTarget(
             name: "SDEBroker",
             dependencies: [
@@ -157,16 +158,14 @@ let package = Package(
                 "SDECommon",
                 "SDEDevCluster",
                 "SDEExtracts",
-                "SDEHTTP",
                 "SDEIngest",
                 "SDEPolicy",
                 "SDEPolicyFiles",
+                "SDEServer",
                 "SDEService",
                 "SDEStore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
-                .product(name: "PostgresNIO", package: "postgres-nio"),
-                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+                .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings

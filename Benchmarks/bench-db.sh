@@ -30,8 +30,11 @@ if [ ! -f "$data/loaded" ] || [ ! -f "$data/perturbation.key" ] || ! psql -q -d 
     "$bin" data synth --persons "$persons" --seed 7 --out "$data/extracts" >/dev/null
     "$bin" data keygen --out "$data/key" >/dev/null
     "$bin" data keygen --out "$data/perturbation.key" >/dev/null
+    # The benchmark database's first operator token (ingest and token issues act as that operator).
+    (umask 077; DATABASE_URL=$url "$bin" token bootstrap --user op-dan-wright --state-dir "$state" --audit-dir "$data/audit" \
+        >"$data/operator.token" 2>/dev/null)
     DATABASE_URL=$url "$bin" data ingest --key-file "$data/key" --perturbation-key-file "$data/perturbation.key" --quarantine "$data/quarantine.csv" \
-        --state-dir "$state" --audit-dir "$data/audit" "$data/extracts"
+        --state-dir "$state" --audit-dir "$data/audit" --token-file "$data/operator.token" "$data/extracts"
     rm -rf "$data/extracts"
     touch "$data/loaded"
 fi

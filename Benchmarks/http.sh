@@ -43,7 +43,8 @@ small_query() {
 }
 
 export SDE_TOKEN
-SDE_TOKEN=$(DATABASE_URL=$url "$bin" token issue --user r-amara-bello --state-dir "$state" --audit-dir "$data/audit" 2>/dev/null)
+SDE_TOKEN=$(DATABASE_URL=$url "$bin" token issue --user r-amara-bello --state-dir "$state" --audit-dir "$data/audit" \
+    --token-file "$data/operator.token" 2>/dev/null)
 echo "small vetted query (one local authority, audit on), ${seconds}s each:"
 echo " repeated on unchanged data (serve's statistics cache; the ledger read and the audit event on every request):"
 small_query

@@ -34,10 +34,12 @@ echo "synth: $persons persons, $rows rows in $(secs "$t0" "$t1") s = $(python3 -
 
 "$bin" data keygen --out "$work/key" >/dev/null
 "$bin" data keygen --out "$work/perturbation.key" >/dev/null
+(umask 077; DATABASE_URL="postgres://sde_admin:$password@127.0.0.1:$port/bench_ingest" "$bin" token bootstrap --user op-dan-wright \
+    --state-dir "$state" --audit-dir "$work/audit" >"$work/operator.token" 2>/dev/null)
 t0=$(now)
 DATABASE_URL="postgres://sde_admin:$password@127.0.0.1:$port/bench_ingest" \
     /usr/bin/time -f "%M" -o "$work/rss" "$bin" data ingest --key-file "$work/key" --perturbation-key-file "$work/perturbation.key" --quarantine "$work/q.csv" \
-        --state-dir "$state" --audit-dir "$work/audit" "$work/extracts" >"$work/ingest.txt"
+        --state-dir "$state" --audit-dir "$work/audit" --token-file "$work/operator.token" "$work/extracts" >"$work/ingest.txt"
 t1=$(now)
 ingest=$(secs "$t0" "$t1")
 echo "ingest: $rows rows in $ingest s = $(python3 -c "print(round($rows/$ingest))") rows/s, peak RSS $(( $(cat "$work/rss") / 1024 )) MiB"

@@ -1,7 +1,7 @@
-import ArgumentParser
-import Foundation
-import Logging
+public import ArgumentParser
 import SDEAudit
+import SDEServer
+import SDEService
 import SDEStore
 
 /// `sde-broker audit verify|export`.
@@ -14,55 +14,49 @@ struct AuditCommand: AsyncParsableCommand {
 
     struct Verify: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Check every hash, the sequence, checkpoint signatures, and that the database and the JSONL mirror agree.")
+            abstract: "Check every hash, the sequence, checkpoint signatures, and that the database and the JSONL mirror agree (an operator or auditor tool).")
         @Option(help: "The broker's public key (default: <state-dir>/audit-signing-key.pub.pem).") var publicKey: String?
-        @OptionGroup var database: DatabaseOptions
+        @OptionGroup var options: BrokerOptions
 
         func run() async throws {
-            let result = try await verifyAuditTrail(database: database, publicKey: publicKey)
+            let result = try await options.configuration().verifyAuditTrail(publicKey: publicKey, logger: .cli)
             print(result.summary)
             guard result.isIntact else { throw ExitCode.failure }
         }
     }
 
     struct Export: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Print audit events for the IG team's review, filtered.")
+        static let configuration = CommandConfiguration(
+            abstract: "Print audit events for the IG team's review, filtered (IG officers, with their token; the export is audited).")
         @Option(help: "Only this project.") var project: String?
         @Option(help: "Only this actor (user id).") var actor: String?
         @Option(help: "From this time (inclusive): a date or an RFC 3339 time.") var since: String?
         @Option(help: "Until this time (exclusive).") var until: String?
-        @Option(help: "json or csv.") var format: String = "json"
-        @OptionGroup var database: DatabaseOptions
+        @Option(help: "The most events to print (the most recent).") var limit: Int = 1_000_000
+        @Option(help: "json or csv.") var format: AuditExportFormat = .json
+        @OptionGroup var options: BrokerOptions
+        @OptionGroup var token: TokenOptions
 
         func run() async throws {
-            guard let format = AuditExportFormat(rawValue: format) else { throw ValidationError("--format must be json or csv") }
             func time(_ text: String?, _ name: String) throws -> AuditTimestamp? {
                 guard let text else { return nil }
                 guard let time = AuditTimestamp(parsing: text) else { throw ValidationError("--\(name) '\(text)' is not a date or time") }
                 return time
             }
+            guard limit > 0 else { throw ValidationError("--limit must be 1 or more") }
             let filter = AuditFilter(project: project, actor: actor, since: try time(since, "since"), until: try time(until, "until"))
-            let config = try await database.config(logger: .cli)
-            try await DatabaseSession.with(config, logger: .cli) { db in
-                var exporter = AuditExporter(format: format)
-                print(exporter.header, terminator: "")
-                try await AuditEvents.forEach(in: db) { event in
-                    if filter.matches(event) { print(exporter.row(event), terminator: "") }
+            let output = try await reportingRefusals {
+                try await options.configuration().withBroker(logger: .cli) { broker in
+                    let caller = try await token.caller(broker, stateDir: options.stateDir)
+                    return try await broker.audit.search(caller, filter: filter, limit: limit, format: format).output
                 }
-                print(exporter.footer, terminator: "")
             }
+            print(String(decoding: output, as: UTF8.self), terminator: "")
         }
     }
 }
 
-/// Verifies both audit stores with the broker's public key.
-func verifyAuditTrail(database: DatabaseOptions, publicKey: String?) async throws -> AuditVerification {
-    let key = try AuditKeyFiles.publicKey(at: publicKey ?? AuditKeyFiles(directory: database.stateDir).publicKeyPath)
-    let config = try await database.config(logger: .cli)
-    return try await DatabaseSession.with(config, logger: .cli) { db in
-        try await AuditVerification.run(db, mirror: AuditMirror(directory: database.auditDir), trustedKeys: [key])
-    }
-}
+extension AuditExportFormat: ExpressibleByArgument {}
 
 extension AuditVerification {
     /// What `audit verify` prints.

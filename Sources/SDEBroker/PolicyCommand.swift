@@ -1,8 +1,8 @@
 import ArgumentParser
 import Foundation
-import SDECommon
 import SDEPolicy
 import SDEPolicyFiles
+import SDEServer
 
 /// `sde-broker policy check|keygen|sign`: validate the policy set, make IG signing keys, sign approvals.
 struct PolicyCommand: ParsableCommand {
@@ -11,19 +11,6 @@ struct PolicyCommand: ParsableCommand {
         abstract: "Check, sign and manage the policy files.",
         subcommands: [Check.self, Keygen.self, Sign.self]
     )
-
-    /// Where the policy set lives.
-    struct DirectoryOptions: ParsableArguments {
-        @Option(name: .customLong("dir"), help: "The policy directory.")
-        var directory = "Policies"
-    }
-
-    /// Today in UTC, or the `--today` override.
-    static func day(_ text: String?) throws -> CivilDate {
-        guard let text else { return CivilDate(dayNumber: Int((Date().timeIntervalSince1970 / 86_400).rounded(.down))) }
-        guard let date = CivilDate(parsing: text) else { throw ValidationError("'\(text)' is not a date (YYYY-MM-DD)") }
-        return date
-    }
 
     /// Prints an error's diagnostics to standard error and exits non-zero.
     static func fail(_ error: PolicyError) -> ExitCode {
@@ -36,20 +23,14 @@ struct PolicyCommand: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Validate every policy file; print all errors (exit 1) or a summary and the policy digest.")
 
-        @OptionGroup var options: DirectoryOptions
-
-        @Option(help: "The local authority reference list (la_code,la_name,region_code,region_name).")
-        var localAuthorities = "Sql/local_authorities.csv"
-
-        @Option(help: "Evaluate project dates on this day (YYYY-MM-DD) instead of today.")
-        var today: String?
+        @OptionGroup var options: BrokerOptions
 
         func run() throws {
-            let now = try PolicyCommand.day(today)
-            let reference = try referenceCodes(csvAt: localAuthorities)
+            let now = try options.day()
+            let loader = try options.policy.loader()
             do {
-                let policy = try PolicyDirectory.load(at: options.directory, reference: reference)
-                print("policy set \(options.directory) is valid")
+                let policy = try loader()
+                print("policy set \(options.policyDir) is valid")
                 print(policy.summary(now: now))
             } catch {
                 throw PolicyCommand.fail(error)
@@ -86,18 +67,15 @@ struct PolicyCommand: ParsableCommand {
         @Option(help: "The IG officer's user id in users.yaml.")
         var signer: String
 
-        @OptionGroup var options: DirectoryOptions
-
-        @Option(help: "The approval date (YYYY-MM-DD) instead of today.")
-        var date: String?
+        @OptionGroup var options: BrokerOptions
 
         @Argument(help: "The policy file to sign (projects/<id>.yaml or queries/<id>.yaml).")
         var policyFile: String
 
         func run() throws {
-            let day = try PolicyCommand.day(date)
+            let day = try options.day()
             do {
-                try PolicyFileSigning.signFile(at: policyFile, keyFile: keyFile, signer: signer, policyDirectory: options.directory, date: day)
+                try PolicyFileSigning.signFile(at: policyFile, keyFile: keyFile, signer: signer, policyDirectory: options.policyDir, date: day)
                 print("signed \(policyFile) as \(signer) on \(day)")
             } catch {
                 throw PolicyCommand.fail(error)

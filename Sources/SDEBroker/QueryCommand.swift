@@ -1,14 +1,10 @@
 import ArgumentParser
 import Foundation
-import Logging
 import SDEAudit
-import SDECommon
-import SDEPolicy
-import SDEPolicyFiles
+import SDEServer
 import SDEService
-import SDEStore
 
-/// `sde-broker query run`.
+/// `sde-broker query run|show`.
 struct QueryCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "query",
@@ -18,63 +14,62 @@ struct QueryCommand: AsyncParsableCommand {
 
     struct Run: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Decide access, run a vetted query as the read-only role, protect every cell, audit, then print the table.")
-        @Option(help: "The researcher's user id.") var user: String
+            abstract: "Run a vetted query as the token's user: access decided, cells protected, audited, then the table printed.",
+            discussion: """
+                With --server the query goes to a running broker's HTTP API (what researchers use); without it, the broker \
+                runs in this process on the database (operators), deciding and auditing exactly as the API does.
+                """)
         @Option(help: "The project id.") var project: String
         @Option(help: "The vetted query id.") var query: String
         @Option(name: .customLong("param"), help: "A parameter as NAME=VALUE (repeatable), e.g. from=2023Q2.") var params: [String] = []
-        @Option(help: "table, json or csv.") var format: String = "table"
-        @Option(help: "The policy directory.") var policyDir = "Policies"
-        @Option(help: "Evaluate dates on this day (YYYY-MM-DD) instead of today.") var today: String?
-        @OptionGroup var database: DatabaseOptions
-
-        func run() async throws {
-            guard ["table", "json", "csv"].contains(format) else { throw ValidationError("--format must be table, json or csv") }
-            let output = try await runQuery(
-                user: user, project: project, query: query, parameters: try parameterValues(params), today: try PolicyCommand.day(today),
-                policyDir: policyDir, database: database)
-            switch output {
-            case .released(let document, let json, event: let event):
-                switch format {
-                case "json": print(String(decoding: ProtectedTableDocument.canonicalBytes(json, audit: event.head), as: UTF8.self))
-                case "csv": print(document.csv, terminator: "")
-                default: print(document.text + "\naudit event #\(event.sequence) \(event.hash.hex)")
-                }
-            case .denied(let denial, event: let event):
-                FileHandle.standardError.write(Data("denied (\(denial.reason.rawValue)): \(denial.message)\naudit event #\(event.sequence)\n".utf8))
-                throw ExitCode(2)
-            }
-        }
-    }
-}
-
-extension QueryCommand {
-    struct Show: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(
-            abstract: "Print a vetted query's specification, compiled SQL and bound parameters (IG officers and operators; audited).",
-            discussion: "Quarter parameters left out default to the dataset's whole coverage, shown as examples; no SQL is executed.")
-        @Option(help: "The IG officer's or operator's user id.") var user: String
-        @Option(help: "The vetted query id.") var query: String
-        @Option(name: .customLong("param"), help: "A parameter as NAME=VALUE (repeatable), e.g. from=2023Q2.") var params: [String] = []
-        @Option(help: "The policy directory.") var policyDir = "Policies"
-        @Option(help: "Evaluate dates on this day (YYYY-MM-DD) instead of today.") var today: String?
-        @OptionGroup var database: DatabaseOptions
+        @Option(help: "table, json or csv.") var format: OutputFormat = .table
+        @Option(help: "A running broker's base URL, e.g. http://127.0.0.1:8080.") var server: String?
+        @OptionGroup var options: BrokerOptions
+        @OptionGroup var token: TokenOptions
 
         func run() async throws {
             let parameters = try parameterValues(params)
-            let policy = try PolicyDirectory.load(at: policyDir, reference: try referenceCodes(csvAt: database.sqlDir + "/local_authorities.csv"))
-            let day = try PolicyCommand.day(today)
-            let outcome = try await withAuditTrail(database) { trail in
-                try await QueryInspector(policy: policy, trail: trail, logger: .cli).show(user: user, query: query, parameters: parameters, today: day)
+            if let server {
+                let client = try APIClient(base: server, token: try token.presented(stateDir: options.stateDir))
+                print(try await client.run(project: project, query: query, parameters: parameters, csv: format == .csv), terminator: "")
+                return
             }
-            switch outcome {
-            case .shown(let specification, event: let event):
-                print(specification.text + "\n\naudit event #\(event.sequence) \(event.hash.hex)")
-            case .denied(let denial, event: let event):
-                FileHandle.standardError.write(Data("denied (\(denial.reason.rawValue)): \(denial.message)\naudit event #\(event.sequence)\n".utf8))
-                throw ExitCode(2)
+            let table = try await reportingRefusals {
+                try await options.configuration().withBroker(logger: .cli) { broker in
+                    try await broker.queries.run(try await token.caller(broker, stateDir: options.stateDir), project: project, query: query, parameters: parameters)
+                }
+            }
+            switch format {
+            case .json: print(String(decoding: table.jsonWithAudit, as: UTF8.self))
+            case .csv: print(table.document.csv, terminator: "")
+            case .table: print(table.document.text + "\naudit event #\(table.event.sequence) \(table.event.hash.hex)")
             }
         }
+    }
+
+    struct Show: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Print a vetted query's specification, compiled SQL and bound parameters (IG officers and operators, with their token; audited).",
+            discussion: "Quarter parameters left out default to the dataset's whole coverage, shown as examples; no SQL is executed.")
+        @Option(help: "The vetted query id.") var query: String
+        @Option(name: .customLong("param"), help: "A parameter as NAME=VALUE (repeatable), e.g. from=2023Q2.") var params: [String] = []
+        @OptionGroup var options: BrokerOptions
+        @OptionGroup var token: TokenOptions
+
+        func run() async throws {
+            let parameters = try parameterValues(params)
+            let shown = try await reportingRefusals {
+                try await options.configuration().withBroker(logger: .cli) { broker in
+                    try await broker.inspector.show(try await token.caller(broker, stateDir: options.stateDir), query: query, parameters: parameters)
+                }
+            }
+            print(shown.specification.text + "\n\naudit event #\(shown.event.sequence) \(shown.event.hash.hex)")
+        }
+    }
+
+    /// How `query run` prints the table.
+    enum OutputFormat: String, ExpressibleByArgument {
+        case table, json, csv
     }
 }
 
@@ -88,23 +83,4 @@ func parameterValues(_ params: [String]) throws -> [String: String] {
         }
     }
     return parameters
-}
-
-/// Loads the policy set, opens the audit trail, and runs one vetted query through ``QueryRunner``.
-func runQuery(
-    user: String, project: String, query: String, parameters: [String: String], today: CivilDate, policyDir: String, database: DatabaseOptions
-) async throws -> QueryRunner.Outcome {
-    let policy = try PolicyDirectory.load(at: policyDir, reference: try referenceCodes(csvAt: database.sqlDir + "/local_authorities.csv"))
-    return try await withQueryRunner(policy: policy, database: database) { runner in
-        try await runner.run(user: user, project: project, query: query, parameters: parameters, today: today)
-    }
-}
-
-/// Runs `body` with a ``QueryRunner`` over `policy` and one open audit trail, closed (with a checkpoint) afterwards.
-func withQueryRunner<Result: Sendable>(
-    policy: PolicySet, database: DatabaseOptions, _ body: (QueryRunner) async throws -> Result
-) async throws -> Result {
-    try await withAuditTrail(database) { trail in
-        try await body(QueryRunner(policy: policy, database: try await database.config(logger: .cli), trail: trail, logger: .cli))
-    }
 }

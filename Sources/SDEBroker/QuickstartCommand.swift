@@ -1,124 +1,159 @@
 import ArgumentParser
 import Foundation
-import Logging
+import Hummingbird
 import SDEAudit
 import SDECommon
 import SDEExtracts
-import SDEPolicy
-import SDEPolicyFiles
-import SDEService
 import SDEIngest
+import SDEPolicy
+import SDEServer
+import SDEService
 import SDEStore
 
 /// `sde-broker quickstart`: the whole path on a fresh clone, on the embedded PostgreSQL.
 struct QuickstartCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "quickstart",
-        abstract: "Start the embedded PostgreSQL, migrate, synthesise and ingest extracts, and show what was loaded."
+        abstract: "Start the embedded PostgreSQL, migrate, synthesise and ingest extracts, run example queries and releases, and verify the audit trail."
     )
 
     @Option(help: "Number of synthetic people.") var persons: Int = 20_000
     @Option(help: "Random seed of the synthetic extracts.") var seed: UInt64 = 2026
-    @Option(help: "The policy directory.") var policyDir = "Policies"
     @Flag(help: "After the demo, issue a demo token, print a curl command, and serve the HTTP API until interrupted.") var serve = false
     @Option(help: "The port --serve listens on (loopback).") var port = 8080
-    @OptionGroup var database: DatabaseOptions
+    @OptionGroup var options: BrokerOptions
+
+    /// The operator the demo acts as, and the researchers' example runs.
+    static let demoOperator = "op-dan-wright"
+    static let examples: [(user: String, project: String, query: String, parameters: [String: String])] = [
+        ("r-amara-bello", "P2025-003", "services-by-type-quarter", ["from": "2023Q2", "to": "2024Q1"]),
+        ("r-amara-bello", "P2025-003", "home-care-cost-by-support-reason", ["from": "2023Q2", "to": "2024Q1"]),
+        ("r-tom-okafor", "P2025-002", "requests-by-la-quarter", ["from": "2024Q1", "to": "2024Q1"]),
+    ]
 
     func run() async throws {
-        let logger = Logger.cli
-        step("1. DatabaseSession")
-        let config = try await database.config(logger: logger, start: true)
-        print("   PostgreSQL at \(config.redacted)\(database.embedded == nil ? " (DATABASE_URL)" : " (embedded, in \(database.stateDir))")")
-        let report = try await DatabaseSession.with(config, logger: logger) { try await database.migrator.migrate($0) }
+        step("1. Database")
+        var configuration = try await options.configuration(start: true)
+        print("   PostgreSQL at \(configuration.database.redacted)\(options.embedded == nil ? " (DATABASE_URL)" : " (embedded, in \(options.stateDir))")")
+        let report = try await DatabaseSession.with(configuration.database, logger: .cli) { try await configuration.migrator.migrate($0) }
         print("   schema: \(report.applied.count) files applied, \(report.unchanged) already up to date")
 
         step("2. Policies: who may see what (Policies/, signed by the IG team)")
-        let reference = try referenceCodes(csvAt: database.sqlDir + "/local_authorities.csv")
-        let policy = try PolicyDirectory.load(at: policyDir, reference: reference)
-        let today = CivilDate(dayNumber: Int((Date().timeIntervalSince1970 / 86_400).rounded(.down)))
-        print(policy.summary(now: today).split(separator: "\n").map { "   " + $0 }.joined(separator: "\n"))
+        print(indented(try options.policy.load().summary(now: try options.day())))
 
-        step("3. Synthetic raw extracts (NHS numbers in, as a data provider would send them)")
-        let extracts = "\(database.stateDir)/extracts/persons-\(persons)-seed-\(seed)"
-        if FileManager.default.fileExists(atPath: extracts) {
-            print("   reusing \(extracts)")
-        } else {
-            let summary = try synthesise(persons: persons, seed: seed, out: extracts, badRowRate: 0.002, sqlDir: database.sqlDir)
-            print("   wrote \(summary.rowsWritten) rows in \(summary.files) files to \(extracts) (0.2% deliberately broken)")
-        }
+        let extracts = try syntheticExtracts()
+        try await reportingRefusals {
+            try await configuration.withBroker(logger: .cli) { broker in
+                step("4. Pseudonymising ingest, as operator \(Self.demoOperator) (with the token in \(options.stateDir)/operator.token)")
+                let operatorCaller = try await operatorCaller(broker)
+                print(indented(try await configuration.ingest(operatorCaller, directory: extracts, keys: try keys(), quarantine: nil, broker: broker, logger: .cli).summary))
 
-        step("4. Pseudonymising ingest")
-        let keyFile = "\(database.stateDir)/pseudonymisation.key"
-        if !FileManager.default.fileExists(atPath: keyFile) {
-            try PseudonymisationKey.generate().write(to: keyFile)
-            print("   made a pseudonymisation key: \(keyFile) (outside the database; never commit it)")
-        }
-        let perturbationKeyFile = "\(database.stateDir)/perturbation.key"
-        if !FileManager.default.fileExists(atPath: perturbationKeyFile) {
-            try PerturbationKey.generate().write(to: perturbationKeyFile)
-            print("   made a perturbation key: \(perturbationKeyFile) (record keys for the cell-key method; kept like the pseudonymisation key)")
-        }
-        let ingested = try await ingest(
-            keyFile: keyFile, perturbationKeyFile: perturbationKeyFile, directory: extracts, quarantine: nil, database: database)
-        print(ingested.summary.split(separator: "\n").map { "   " + $0 }.joined(separator: "\n"))
+                step("5. What the database now holds")
+                try await DatabaseSession.with(configuration.database, logger: .cli) { db in print(indented(try await LoadedData.describe(db).joined(separator: "\n"))) }
 
-        step("5. What the database now holds")
-        try await DatabaseSession.with(config, logger: logger) { db in
-            for line in try await LoadedData.describe(db) { print("   " + line) }
-        }
+                step("6. Researchers run vetted queries with their tokens (access decided, cells protected, audited before release)")
+                try await runExamples(broker, operatorCaller: operatorCaller)
 
-        step("6. A researcher runs vetted queries (access decided, cells protected, audited before release)")
-        let examples: [(user: String, project: String, query: String, parameters: [String: String])] = [
-            ("r-amara-bello", "P2025-003", "services-by-type-quarter", ["from": "2023Q2", "to": "2024Q1"]),
-            ("r-amara-bello", "P2025-003", "home-care-cost-by-support-reason", ["from": "2023Q2", "to": "2024Q1"]),
-            ("r-tom-okafor", "P2025-002", "requests-by-la-quarter", ["from": "2024Q1", "to": "2024Q1"]),
-        ]
-        // One policy set (loaded in step 2) and one audit trail for all the examples.
-        try await withQueryRunner(policy: policy, database: database) { runner in
-            for example in examples {
-                let parameters = example.parameters.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
-                print("\n   $ sde-broker query run --user \(example.user) --project \(example.project) --query \(example.query) \(parameters)")
-                let outcome = try await runner.run(
-                    user: example.user, project: example.project, query: example.query, parameters: example.parameters, today: today)
-                switch outcome {
-                case .released(let document, _, event: let event):
-                    let lines = document.text.split(separator: "\n", omittingEmptySubsequences: false)
-                    let shown = lines.count > 24 ? lines.prefix(12) + ["... \(lines.count - 14) more rows ..."] + lines.suffix(2) : lines[...]
-                    print(shown.map { "   " + $0 }.joined(separator: "\n"))
-                    print("   audit event #\(event.sequence), output SHA-256 \(event.outputDigest?.hex.prefix(16) ?? "")...")
-                case .denied(let denial, event: let event):
-                    print("   denied (\(denial.reason.rawValue)): \(denial.message)\n   audit event #\(event.sequence)")
-                }
+                step("7. Regulator releases (computed under the publication profile, audited, stored immutably)")
+                try await publishReleases(broker, operatorCaller: operatorCaller)
             }
         }
 
-        step("7. Regulator releases (computed under the publication profile, audited, stored immutably)")
-        try await withAuditTrail(database) { trail in
-            let publisher = ReleasePublisher(policy: policy, database: config, trail: trail, logger: logger)
-            for release in policy.releases.keys.sorted() {
-                if let stored = try await DatabaseSession.with(config, logger: logger, { db in try await ReleaseStore.latest(id: release, on: db) }) {
-                    print("   \(release): version \(stored.version) already published (sha256 \(stored.sha256.prefix(16))...)")
-                    continue
-                }
-                switch try await publisher.publish(release: release, user: "op-dan-wright", today: today) {
-                case .published(let stored, event: let event):
-                    print("   \(release): version \(stored.version) published, sha256 \(stored.sha256.prefix(16))..., audit event #\(event.sequence)")
-                case .denied(let denial, event: _):
-                    print("   \(release): denied (\(denial.reason.rawValue))")
-                }
-            }
-        }
-
-        step("8. The audit trail (every access, hash-chained, in the database and in \(database.auditDir)/)")
-        let verification = try await verifyAuditTrail(database: database, publicKey: nil)
-        print(verification.summary.split(separator: "\n").map { "   " + $0 }.joined(separator: "\n"))
+        step("8. The audit trail (every access, hash-chained, in the database and in \(options.auditDir)/)")
+        print(indented(try await configuration.verifyAuditTrail(logger: .cli).summary))
         guard serve else {
             print("\nNext: `swift run sde-broker quickstart --serve` for the HTTP API, `swift run sde-broker db status`, or `db stop` when done.")
             return
         }
-
         step("9. The HTTP API (Ctrl-C stops it)")
-        let token = try await issueToken(user: "r-priya-shah", expires: today.adding(days: 7), policy: policy, database: database)
+        try await printDemoToken(configuration)
+        configuration.port = port
+        try await buildApplication(configuration, logger: .cli) { port in
+            print("   serving on http://127.0.0.1:\(port) (openapi.yaml describes every route)")
+            fflush(nil)  // the token and the curl lines must show even when standard output is a pipe or a file
+        }.runService()
+    }
+
+    /// Step 3: the synthetic extracts of `--persons` and `--seed`, made once.
+    private func syntheticExtracts() throws -> String {
+        step("3. Synthetic raw extracts (NHS numbers in, as a data provider would send them)")
+        let extracts = "\(options.stateDir)/extracts/persons-\(persons)-seed-\(seed)"
+        if FileManager.default.fileExists(atPath: extracts) {
+            print("   reusing \(extracts)")
+        } else {
+            let summary = try SyntheticExtracts.write(
+                persons: persons, seed: seed, to: extracts, badRowRate: 0.002, localAuthorities: try LocalAuthority.load(from: options.policy.localAuthoritiesPath))
+            print("   wrote \(summary.rowsWritten) rows in \(summary.files) files to \(extracts) (0.2% deliberately broken)")
+        }
+        return extracts
+    }
+
+    /// The pseudonymisation and perturbation keys in the state directory, made on first use.
+    private func keys() throws -> (pseudonymisation: PseudonymisationKey, perturbation: PerturbationKey) {
+        let keyFile = "\(options.stateDir)/pseudonymisation.key", perturbationKeyFile = "\(options.stateDir)/perturbation.key"
+        if !FileManager.default.fileExists(atPath: keyFile) {
+            try PseudonymisationKey.generate().write(to: keyFile)
+            print("   made a pseudonymisation key: \(keyFile) (outside the database; never commit it)")
+        }
+        if !FileManager.default.fileExists(atPath: perturbationKeyFile) {
+            try PerturbationKey.generate().write(to: perturbationKeyFile)
+            print("   made a perturbation key: \(perturbationKeyFile) (record keys for the cell-key method; kept like the pseudonymisation key)")
+        }
+        return (try PseudonymisationKey.read(from: keyFile), try PerturbationKey.read(from: perturbationKeyFile))
+    }
+
+    /// The demo operator, from the saved operator token; on a fresh broker the token is bootstrapped and saved first.
+    private func operatorCaller(_ broker: Broker) async throws -> Caller {
+        if let saved = TokenOptions.saved(at: options.stateDir + "/operator.token"), let caller = try? await broker.tokens.authenticate(token: saved) {
+            return caller
+        }
+        let issued = try await broker.tokens.bootstrap(operator: Self.demoOperator, expires: try options.day().adding(days: 30))
+        try saveToken(issued.token, stateDir: options.stateDir)
+        print("   bootstrapped the first operator token (\(issued.id)), saved to \(options.stateDir)/operator.token (mode 0600)")
+        return try await broker.tokens.authenticate(token: issued.token)
+    }
+
+    /// Step 6: each example run with a one-day token the operator issues to its researcher.
+    private func runExamples(_ broker: Broker, operatorCaller: Caller) async throws {
+        for example in Self.examples {
+            let parameters = example.parameters.sorted { $0.key < $1.key }.map { "--param \($0.key)=\($0.value)" }.joined(separator: " ")
+            print("\n   $ sde-broker query run --project \(example.project) --query \(example.query) \(parameters)   # as \(example.user)")
+            let token = try await broker.tokens.issue(operatorCaller, for: example.user, expires: try options.day().adding(days: 1))
+            let researcher = try await broker.tokens.authenticate(token: token.token)
+            do {
+                let table = try await broker.queries.run(researcher, project: example.project, query: example.query, parameters: example.parameters)
+                let lines = table.document.text.split(separator: "\n", omittingEmptySubsequences: false)
+                let shown = lines.count > 24 ? lines.prefix(12) + ["... \(lines.count - 14) more rows ..."] + lines.suffix(2) : lines[...]
+                print(indented(shown.joined(separator: "\n")))
+                print("   audit event #\(table.event.sequence), output SHA-256 \(table.event.outputDigest?.hex.prefix(16) ?? "")...")
+            } catch let error as ServiceError {
+                print("   \(error.code): \(error.message)\n   audit event #\(error.event?.sequence ?? 0)")
+            }
+        }
+    }
+
+    /// Step 7: every release not yet published, as the demo operator.
+    private func publishReleases(_ broker: Broker, operatorCaller: Caller) async throws {
+        let store = PostgresStore(connections: .direct(try await options.configuration().database, logger: .cli))
+        for release in try options.policy.load().releases.keys.sorted() {
+            if let stored = try await store.latest(id: release) {
+                print("   \(release): version \(stored.version) already published (sha256 \(stored.sha256.prefix(16))...)")
+                continue
+            }
+            do {
+                let published = try await broker.publisher.publish(operatorCaller, release: release)
+                print("   \(release): version \(published.stored.version) published, sha256 \(published.stored.sha256.prefix(16))..., audit event #\(published.event.sequence)")
+            } catch let error as ServiceError {
+                print("   \(release): \(error.code): \(error.message)")
+            }
+        }
+    }
+
+    /// Step 9: a week's token for researcher r-priya-shah and the curl lines that use it.
+    private func printDemoToken(_ configuration: BrokerConfiguration) async throws {
+        let token = try await configuration.withBroker(logger: .cli) { broker in
+            try await broker.tokens.issue(try await operatorCaller(broker), for: "r-priya-shah", expires: try options.day().adding(days: 7))
+        }
         let base = "http://127.0.0.1:\(port)"
         print("""
                a demo token for researcher r-priya-shah (valid 7 days; only its hash is stored):
@@ -127,12 +162,11 @@ struct QuickstartCommand: AsyncParsableCommand {
                curl -s -H "Authorization: Bearer $SDE_TOKEN" -H 'Content-Type: application/json' \\
                  -d '{"parameters": {"from": "2023Q2", "to": "2024Q1"}}' \\
                  \(base)/v1/projects/P2025-002/queries/requests-by-la-quarter/runs
+               or: swift run sde-broker query run --server \(base) --project P2025-002 --query requests-by-la-quarter --param from=2023Q2
             """)
-        try await serveAPI(host: "127.0.0.1", port: port, policyDir: policyDir, database: database, start: false) { port in
-            print("   serving on http://127.0.0.1:\(port) (openapi.yaml describes every route)")
-            fflush(nil)  // the token and the curl lines must show even when standard output is a pipe or a file
-        }
     }
 
     private func step(_ title: String) { print("\n== \(title)") }
+
+    private func indented(_ text: String) -> String { text.split(separator: "\n", omittingEmptySubsequences: false).map { "   " + $0 }.joined(separator: "\n") }
 }

@@ -1,9 +1,7 @@
 import ArgumentParser
 import Foundation
 import SDEAudit
-import SDECommon
-import SDEPolicy
-import SDEPolicyFiles
+import SDEServer
 import SDEService
 import SDEStore
 
@@ -17,37 +15,30 @@ struct ReleaseCommand: AsyncParsableCommand {
 
     struct Publish: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Compute a release under its profile (differencing ledger included), audit it, then store it as a new immutable version.")
+            abstract: "Compute a release under its profile (differencing ledger included), audit it, then store it as a new immutable version (operators, with their token).")
         @Argument(help: "The release id, as in Policies/releases.yaml.") var release: String
-        @Option(help: "The operator's user id.") var user: String
-        @Option(help: "The policy directory.") var policyDir = "Policies"
-        @Option(help: "Evaluate dates on this day (YYYY-MM-DD) instead of today.") var today: String?
-        @OptionGroup var database: DatabaseOptions
+        @OptionGroup var options: BrokerOptions
+        @OptionGroup var token: TokenOptions
 
         func run() async throws {
-            let policy = try PolicyDirectory.load(at: policyDir, reference: try referenceCodes(csvAt: database.sqlDir + "/local_authorities.csv"))
-            let day = try PolicyCommand.day(today)
-            let config = try await database.config(logger: .cli)
-            let outcome = try await withAuditTrail(database) { trail in
-                try await ReleasePublisher(policy: policy, database: config, trail: trail, logger: .cli).publish(release: release, user: user, today: day)
+            let published = try await reportingRefusals {
+                try await options.configuration().withBroker(logger: .cli) { broker in
+                    try await broker.publisher.publish(try await token.caller(broker, stateDir: options.stateDir), release: release)
+                }
             }
-            switch outcome {
-            case .published(let stored, event: let event):
-                print("published \(stored.id) version \(stored.version): \(stored.json.count) bytes, sha256 \(stored.sha256)")
-                print("audit event #\(event.sequence) \(event.hash.hex)")
-            case .denied(let denial, event: let event):
-                FileHandle.standardError.write(Data("denied (\(denial.reason.rawValue)): \(denial.message)\naudit event #\(event.sequence)\n".utf8))
-                throw ExitCode(2)
-            }
+            print("published \(published.stored.id) version \(published.stored.version): \(published.stored.json.count) bytes, sha256 \(published.stored.sha256)")
+            print("audit event #\(published.event.sequence) \(published.event.hash.hex)")
         }
     }
 
     struct List: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "List the latest published version of every release (id, version, time, SHA-256).")
-        @OptionGroup var database: DatabaseOptions
+        static let configuration = CommandConfiguration(
+            abstract: "List the latest published version of every release: id, version, time, SHA-256 (an operator tool; no table data).")
+        @OptionGroup var options: BrokerOptions
 
         func run() async throws {
-            let releases = try await DatabaseSession.with(try await database.config(logger: .cli), logger: .cli) { db in try await ReleaseStore.list(on: db) }
+            let configuration = try await options.configuration()
+            let releases = try await PostgresStore(connections: .direct(configuration.database, logger: .cli)).list() as [ReleaseSummary]
             if releases.isEmpty { print("no releases published") }
             let time = ISO8601DateFormatter()
             for release in releases {

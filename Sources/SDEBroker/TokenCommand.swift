@@ -1,46 +1,56 @@
 import ArgumentParser
 import Foundation
-import Logging
-import SDEAudit
 import SDECommon
-import SDEPolicy
-import SDEPolicyFiles
-import SDEStore
+import SDEServer
+import SDEService
 
-/// `sde-broker token issue|revoke|list`: API tokens for the HTTP API. Issuing and revoking are audited.
+/// `sde-broker token bootstrap|issue|revoke|list`: API tokens for the HTTP API and the command line. Every issue and
+/// revocation is audited; only operators (with their own token) manage tokens.
 struct TokenCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "token",
         abstract: "Issue, revoke and list API tokens (only their SHA-256 hashes are stored).",
-        subcommands: [Issue.self, Revoke.self, List.self]
+        subcommands: [Bootstrap.self, Issue.self, Revoke.self, List.self]
     )
+
+    struct Bootstrap: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Issue the first operator token of a broker (refused once any operator holds a usable token); audited.")
+        @Option(help: "The operator's user id (an active operator in the policy set).") var user: String
+        @Option(help: "The last day (YYYY-MM-DD, inclusive) the token works; default 90 days from today.") var expires: String?
+        @Flag(help: "Write the token to <state-dir>/operator.token (mode 0600) instead of printing it.") var save = false
+        @OptionGroup var options: BrokerOptions
+
+        func run() async throws {
+            let expiry = try expiryDay(expires, today: try options.day())
+            let issued = try await reportingRefusals {
+                try await options.configuration().withBroker(logger: .cli) { broker in try await broker.tokens.bootstrap(operator: user, expires: expiry) }
+            }
+            if save {
+                try saveToken(issued.token, stateDir: options.stateDir)
+                print("token \(issued.id) for \(user), valid to \(expiry) inclusive, saved to \(options.stateDir)/operator.token")
+            } else {
+                print(issued.token)
+                FileHandle.standardError.write(Data("token \(issued.id) for \(user), valid to \(expiry) inclusive; it is shown only once\n".utf8))
+            }
+        }
+    }
 
     struct Issue: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Issue a token for an active user in the policy set; the token is printed once, on standard output.")
-        @Option(help: "The user id (must be an active user in the policy set).") var user: String
+            abstract: "Issue a token for an active user in the policy set (operators); the token is printed once, on standard output.")
+        @Option(help: "The user id (an active user in the policy set).") var user: String
         @Option(help: "The last day (YYYY-MM-DD, inclusive) the token works; default 90 days from today.") var expires: String?
-        @Option(help: "The policy directory.") var policyDir = "Policies"
-        @Option(help: "Evaluate dates on this day (YYYY-MM-DD) instead of today.") var today: String?
-        @OptionGroup var database: DatabaseOptions
+        @OptionGroup var options: BrokerOptions
+        @OptionGroup var token: TokenOptions
 
         func run() async throws {
-            let now = try PolicyCommand.day(today)
-            let expiry: CivilDate
-            if let expires {
-                guard let date = CivilDate(parsing: expires) else { throw ValidationError("--expires '\(expires)' is not a date (YYYY-MM-DD)") }
-                expiry = date
-            } else {
-                expiry = now.adding(days: 90)
+            let expiry = try expiryDay(expires, today: try options.day())
+            let issued = try await reportingRefusals {
+                try await options.configuration().withBroker(logger: .cli) { broker in
+                    try await broker.tokens.issue(try await token.caller(broker, stateDir: options.stateDir), for: user, expires: expiry)
+                }
             }
-            guard expiry >= now else { throw ValidationError("--expires \(expiry) is in the past (today is \(now))") }
-            let policy: PolicySet
-            do {
-                policy = try PolicyDirectory.load(at: policyDir, reference: try referenceCodes(csvAt: database.sqlDir + "/local_authorities.csv"))
-            } catch let error as PolicyError {
-                throw PolicyCommand.fail(error)
-            }
-            let issued = try await issueToken(user: user, expires: expiry, policy: policy, database: database)
             print(issued.token)
             FileHandle.standardError.write(
                 Data("token \(issued.id) for \(user), valid to \(expiry) inclusive; it is shown only once and not stored\n".utf8))
@@ -48,32 +58,37 @@ struct TokenCommand: AsyncParsableCommand {
     }
 
     struct Revoke: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Revoke a token by its id (from `token list`); it stops working at once.")
+        static let configuration = CommandConfiguration(abstract: "Revoke a token by its id (from `token list`); it stops working at once (operators).")
         @Argument(help: "The token id (16 hex digits).") var id: String
-        @OptionGroup var database: DatabaseOptions
+        @OptionGroup var options: BrokerOptions
+        @OptionGroup var token: TokenOptions
 
         func run() async throws {
-            guard id.utf8.count == 16, id.utf8.allSatisfy({ (0x30...0x39).contains($0) || (0x61...0x66).contains($0) }) else {
-                throw ValidationError("'\(id)' is not a token id (16 lower-case hex digits, as `token list` shows)")
+            let revoked = try await reportingRefusals {
+                try await options.configuration().withBroker(logger: .cli) { broker in
+                    try await broker.tokens.revoke(try await token.caller(broker, stateDir: options.stateDir), id: id)
+                }
             }
-            let revoked = try await withMigratedDatabase(database) { db in try await TokenStore.revoke(id: id, on: db) }
             guard revoked else {
                 FileHandle.standardError.write(Data("no unrevoked token has id \(id); nothing changed\n".utf8))
                 throw ExitCode.failure
             }
-            try await recordTokenEvent(.tokenRevoked, id: id, parameters: [:], database: database)
             print("token \(id) revoked")
         }
     }
 
     struct List: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "List every token: id, user, created, expires, state (never secrets).")
-        @Option(help: "Evaluate expiry on this day (YYYY-MM-DD) instead of today.") var today: String?
-        @OptionGroup var database: DatabaseOptions
+        static let configuration = CommandConfiguration(abstract: "List every token: id, user, created, expires, state (never secrets; operators).")
+        @OptionGroup var options: BrokerOptions
+        @OptionGroup var token: TokenOptions
 
         func run() async throws {
-            let now = try PolicyCommand.day(today)
-            let records = try await withMigratedDatabase(database) { db in try await TokenStore.list(on: db) }
+            let now = try options.day()
+            let records = try await reportingRefusals {
+                try await options.configuration().withBroker(logger: .cli) { broker in
+                    try await broker.tokens.list(try await token.caller(broker, stateDir: options.stateDir))
+                }
+            }
             let created = ISO8601DateFormatter()
             var lines = [["id", "user", "created", "expires", "state"]]
             for record in records {
@@ -88,34 +103,19 @@ struct TokenCommand: AsyncParsableCommand {
     }
 }
 
-/// Issues a token for an active user of `policy` and audits it (`token.issued`, naming the token id, never the token).
-/// A token whose audit event cannot be written is revoked at once: no unaudited token stays usable.
-func issueToken(user: String, expires: CivilDate, policy: PolicySet, database: DatabaseOptions) async throws -> IssuedToken {
-    guard let known = policy.users[user] else { throw ValidationError("user '\(user)' is not in the policy set") }
-    guard known.active else { throw ValidationError("user '\(user)' is inactive in the policy set") }
-    let issued = try await withMigratedDatabase(database) { db in try await TokenStore.issue(user: user, expires: expires, on: db) }
-    do {
-        try await recordTokenEvent(.tokenIssued, id: issued.id, parameters: ["user": user, "expires": expires.description], database: database)
-    } catch {
-        _ = try? await withMigratedDatabase(database) { db in try await TokenStore.revoke(id: issued.id, on: db) }
-        throw error
-    }
-    return issued
+/// `--expires`, or 90 days from `today`; never in the past.
+func expiryDay(_ text: String?, today: CivilDate) throws -> CivilDate {
+    guard let text else { return today.adding(days: 90) }
+    guard let date = CivilDate(parsing: text) else { throw ValidationError("--expires '\(text)' is not a date (YYYY-MM-DD)") }
+    guard date >= today else { throw ValidationError("--expires \(date) is in the past (today is \(today))") }
+    return date
 }
 
-/// Runs `body` on the database after checking its schema is up to date.
-private func withMigratedDatabase<Result: Sendable>(_ database: DatabaseOptions, _ body: (DatabaseSession) async throws -> Result) async throws -> Result {
-    try await DatabaseSession.with(try await database.config(logger: .cli), logger: .cli) { db in
-        guard try await database.migrator.pending(db).isEmpty else {
-            throw ValidationError("the database schema is not up to date: run `sde-broker db migrate` first")
-        }
-        return try await body(db)
-    }
-}
-
-/// Audits an operator's token operation; the target is the token id, never the token.
-private func recordTokenEvent(_ action: AuditAction, id: String, parameters: [String: String], database: DatabaseOptions) async throws {
-    _ = try await withAuditTrail(database) { trail in
-        try await trail.record(AuditEventDraft(actor: operatorName, role: "operator", action: action, target: id, parameters: parameters, outcome: .allowed))
+/// Writes an operator token to `<state-dir>/operator.token`, readable by its owner only.
+func saveToken(_ token: String, stateDir: String) throws {
+    let path = stateDir + "/operator.token"
+    try? FileManager.default.removeItem(atPath: path)
+    guard FileManager.default.createFile(atPath: path, contents: Data((token + "\n").utf8), attributes: [.posixPermissions: 0o600]) else {
+        throw ValidationError("cannot write \(path)")
     }
 }

@@ -9,7 +9,7 @@ extension BrokerAPI {
     /// is itself audited, with the SHA-256 of what was sent.
     var auditRoutes: [Route] {
         [
-            Route(.get, "/v1/audit") { request, context in
+            Route(.get, "/v1/audit", audit: AuditSubject(.auditRead)) { request, context in
                 try request.checkQueryParameters(allowed: ["project", "actor", "action", "outcome", "since", "until", "limit", "format"])
                 let format = try ResponseFormat(request)
                 let caller = try context.requireCaller()

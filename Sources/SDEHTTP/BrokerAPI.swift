@@ -1,5 +1,6 @@
 public import Hummingbird
 public import Logging
+import SDEAudit
 public import SDEService
 
 /// The broker's HTTP API: the router over the broker's services. Every route authenticates through ``TokenService``
@@ -32,12 +33,37 @@ public struct BrokerAPI: Sendable {
         let v1 = router.group("v1").add(middleware: TokenAuthenticator(tokens: broker.tokens))
         for route in routes {
             if route.authenticated {
-                v1.on(RouterPath(stringLiteral: String(route.path.dropFirst(4))), method: route.method, use: route.handler)
+                v1.on(RouterPath(stringLiteral: String(route.path.dropFirst(4))), method: route.method, use: auditingRefusals(route))
             } else {
                 router.on(RouterPath(stringLiteral: route.path), method: route.method, use: route.handler)
             }
         }
         return router
+    }
+
+    /// `route`'s handler, with every refusal or failure that has no audit event yet (a body that is not JSON, an unknown
+    /// query-string parameter, a body over the limit, a bad format or version) recorded under the route's action before
+    /// the error response is sent: every authenticated request is one audit event.
+    private func auditingRefusals(_ route: Route) -> @Sendable (Request, BrokerContext) async throws -> Response {
+        guard let subject = route.audit else { preconditionFailure("every /v1 route names its audit action") }
+        return { [broker] request, context in
+            do {
+                return try await route.handler(request, context)
+            } catch {
+                let refusal = APIError(error)
+                guard refusal.auditSequence == nil, let caller = context.caller else { throw refusal }
+                let target = context.parameters.get("query") ?? context.parameters.get("release")
+                let event: AuditEvent
+                do {
+                    event = try await broker.gate.recordRefusal(
+                        caller, AuditSubject(subject.action, refusedAs: subject.refusedAs, project: context.parameters.get("project"), target: target),
+                        reason: refusal.code, failed: refusal.status.code >= 500)
+                } catch {
+                    throw APIError(ServiceError(error))
+                }
+                throw APIError(refusal.status, refusal.code, refusal.message, auditSequence: event.sequence)
+            }
+        }
     }
 
     /// Method and path template of every route, as `openapi.yaml` documents them (e.g. `GET /v1/me`).

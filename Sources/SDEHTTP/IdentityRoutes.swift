@@ -8,7 +8,7 @@ extension BrokerAPI {
     /// and the releases published to their organisation.
     var identityRoutes: [Route] {
         [
-            Route(.get, "/v1/me") { request, context in
+            Route(.get, "/v1/me", audit: AuditSubject(.identityRead)) { request, context in
                 try request.checkQueryParameters(allowed: [])
                 let identity = try await broker.identity.identity(try context.requireCaller())
                 let user = identity.user

@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import SDEAudit
 import SDECommon
 import SDEPolicy
 import SDEService
@@ -9,7 +10,7 @@ extension BrokerAPI {
     /// `POST /v1/projects/{project}/queries/{query}/runs` with `{"parameters": {...}}` (the protected table, JSON or CSV).
     var queryRoutes: [Route] {
         [
-            Route(.get, "/v1/projects/{project}/queries") { request, context in
+            Route(.get, "/v1/projects/{project}/queries", audit: AuditSubject(.projectRead)) { request, context in
                 try request.checkQueryParameters(allowed: [])
                 let (project, policy, event) = try await broker.identity.project(try context.requireCaller(), id: try context.parameters.require("project"))
                 let queries = project.queries.compactMap { policy.queries[$0] }.map {
@@ -17,7 +18,7 @@ extension BrokerAPI {
                 }
                 return Response.json(.object(["project": .string(project.id), "queries": .array(queries)]), audit: event)
             },
-            Route(.post, "/v1/projects/{project}/queries/{query}/runs") { request, context in
+            Route(.post, "/v1/projects/{project}/queries/{query}/runs", audit: AuditSubject(.queryRun, refusedAs: .queryDenied)) { request, context in
                 try request.checkQueryParameters(allowed: ["format"])
                 let format = try ResponseFormat(request)
                 let caller = try context.requireCaller()

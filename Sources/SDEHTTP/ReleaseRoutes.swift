@@ -12,7 +12,7 @@ extension BrokerAPI {
     /// releases only; nothing here computes anything. Every read is audited with the SHA-256 of the bytes sent.
     var releaseRoutes: [Route] {
         [
-            Route(.get, "/v1/releases") { request, context in
+            Route(.get, "/v1/releases", audit: AuditSubject(.releaseList)) { request, context in
                 try request.checkQueryParameters(allowed: [])
                 let listing = try await broker.releases.list(try context.requireCaller())
                 let items: [JSONValue] = listing.releases.map { release, latest in
@@ -31,7 +31,7 @@ extension BrokerAPI {
                 }
                 return Response.json(.object(["releases": .array(items)]), audit: listing.event)
             },
-            Route(.get, "/v1/releases/{release}") { request, context in
+            Route(.get, "/v1/releases/{release}", audit: AuditSubject(.releaseRead)) { request, context in
                 try request.checkQueryParameters(allowed: ["format", "version"])
                 let format = try ResponseFormat(request)
                 let caller = try context.requireCaller()

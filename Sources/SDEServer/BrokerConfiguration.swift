@@ -1,9 +1,7 @@
 public import Logging
 public import SDECommon
 public import SDEPolicy
-import SDEPolicyFiles
 public import SDEStore
-import SDEExtracts
 
 /// Where a broker's parts are and how it serves: the one description `serve`, the command line and the tests share.
 ///
@@ -43,20 +41,11 @@ public struct BrokerConfiguration: Sendable {
         self.database = database
     }
 
-    /// The local authority reference list (`la_code,la_name,region_code,region_name`).
-    public var localAuthoritiesPath: String { sqlDirectory + "/local_authorities.csv" }
+    /// The policy directory and the reference list its dimension values are checked against.
+    public var policy: PolicySource { PolicySource(directory: policyDirectory, sqlDirectory: sqlDirectory) }
 
-    /// The local authority → region codes the policy loader checks dimension values against.
-    public func referenceCodes() throws -> ReferenceCodes {
-        let authorities = try LocalAuthority.load(from: localAuthoritiesPath)
-        return ReferenceCodes(regionOfLocalAuthority: Dictionary(uniqueKeysWithValues: authorities.map { ($0.code, $0.regionCode) }))
-    }
-
-    /// A loader of the policy directory against the reference codes (read once, here).
-    public func policyLoader() throws -> @Sendable () throws(PolicyError) -> PolicySet {
-        let reference = try referenceCodes(), directory = policyDirectory
-        return { () throws(PolicyError) in try PolicyDirectory.load(at: directory, reference: reference) }
-    }
+    /// A loader of the policy directory (the reference codes are read once, here).
+    public func policyLoader() throws -> @Sendable () throws(PolicyError) -> PolicySet { try policy.loader() }
 
     /// The audit trail (database and mirror) with the broker's signing key from the state directory.
     public func openAuditTrail(logger: Logger) async throws -> AuditTrail {

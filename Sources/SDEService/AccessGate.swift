@@ -74,6 +74,15 @@ public struct AccessGate: Sendable {
         return ServiceError(denial, event: event)
     }
 
+    /// Records a refusal (or, when `failed`, a failure) of a request by an authenticated caller that no decision
+    /// covered: a body or query string the API could not accept. `reason` is its error code.
+    @discardableResult
+    public func recordRefusal(_ caller: Caller, _ subject: AuditSubject, reason: String, failed: Bool = false) async throws -> AuditEvent {
+        let digest = await policies.state.policy?.digest
+        return try await record(
+            try Self.draft(caller.user, role: nil, subject: subject, outcome: failed ? .error : .denied, reason: reason, policyDigest: digest))
+    }
+
     /// Records the allowed outcome of `access` (no output).
     @discardableResult
     public func recordAllowed(_ access: Access, parameters: [String: String] = [:]) async throws -> AuditEvent {
@@ -108,9 +117,12 @@ public struct AccessGate: Sendable {
 
     /// Records an event of a request no policy decision covers (a failed authentication, a policy reload), as `actor`.
     @discardableResult
-    public func recordUnauthorized(actor: String, _ subject: AuditSubject, outcome: AuditOutcome, reason: String?) async throws -> AuditEvent {
+    public func recordUnauthorized(
+        actor: String, _ subject: AuditSubject, outcome: AuditOutcome, reason: String?, parameters: [String: String] = [:]
+    ) async throws -> AuditEvent {
         let digest = await policies.state.policy?.digest
-        return try await record(try Self.draft(actor, role: nil, subject: subject, outcome: outcome, reason: reason, policyDigest: digest))
+        return try await record(
+            try Self.draft(actor, role: nil, subject: subject, outcome: outcome, reason: reason, parameters: parameters, policyDigest: digest))
     }
 
     /// Records `draft`; a trail that cannot be written is ``ServiceError/Code/auditUnavailable``.

@@ -1,4 +1,4 @@
-public import SDEPolicy
+import SDEPolicy
 
 /// Every service of the broker over one gate, one audit trail and the store's ports: what the HTTP API and the
 /// command line call. Built once per process (see `buildApplication` in SDEServer).

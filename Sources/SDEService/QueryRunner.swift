@@ -1,6 +1,6 @@
 public import SDEAudit
-public import SDECommon
-public import SDEPolicy
+import SDECommon
+import SDEPolicy
 
 /// Runs a vetted query for a researcher, end to end: through the gate, compile, execute as the read-only role, protect
 /// every cell, commit the audit event, and only then hand the table back. Refusals and failures are audited too and

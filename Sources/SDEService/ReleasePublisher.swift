@@ -1,6 +1,6 @@
 import SDECommon
 public import SDEAudit
-public import SDEPolicy
+import SDEPolicy
 
 /// Publishes a regulator release (`Policies/releases.yaml`) for an operator: through the gate, compute the protected
 /// table by the same pipeline as a researcher's run (same differencing ledger), commit the `release.publish` audit

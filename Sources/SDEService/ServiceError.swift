@@ -17,7 +17,7 @@ public struct ServiceError: Error, Sendable, CustomStringConvertible {
             case auditUnavailable, databaseUnavailable, queryTimeout, tooManyCells, recordKeysIncomplete, queryFailed
             case disclosure(DisclosureError.Code)
             case query(QueryError.Code)
-            case releaseNotPublished, invalidArgument, internalError
+            case releaseNotPublished, invalidArgument, alreadyBootstrapped, internalError
         }
 
         private let base: Base
@@ -47,6 +47,8 @@ public struct ServiceError: Error, Sendable, CustomStringConvertible {
         public static let releaseNotPublished = Code(.releaseNotPublished)
         /// A value the broker refuses before doing anything (e.g. a malformed token id).
         public static let invalidArgument = Code(.invalidArgument)
+        /// A first operator token was asked for while an operator already holds a usable one.
+        public static let alreadyBootstrapped = Code(.alreadyBootstrapped)
         /// Anything unexpected; the details are in the log at debug level only.
         public static let internalError = Code(.internalError)
 
@@ -57,7 +59,7 @@ public struct ServiceError: Error, Sendable, CustomStringConvertible {
             case .unauthenticated: .unauthenticated
             case .auditUnavailable, .databaseUnavailable, .recordKeysIncomplete, .queryFailed: .unavailable
             case .queryTimeout: .timedOut
-            case .tooManyCells, .disclosure, .query, .invalidArgument: .unprocessable
+            case .tooManyCells, .disclosure, .query, .invalidArgument, .alreadyBootstrapped: .unprocessable
             case .releaseNotPublished: .notFound
             case .internalError: .internalError
             }
@@ -78,6 +80,7 @@ public struct ServiceError: Error, Sendable, CustomStringConvertible {
             case .query(let code): "query_\(code)"
             case .releaseNotPublished: "release_not_published"
             case .invalidArgument: "invalid_argument"
+            case .alreadyBootstrapped: "already_bootstrapped"
             case .internalError: "internal_error"
             }
         }

@@ -1,6 +1,6 @@
 public import SDEAudit
 public import SDECommon
-public import SDEPolicy
+import SDEPolicy
 
 /// API tokens: who a caller is (``authenticate(bearer:)``) and, for operators, issuing, revoking and listing tokens.
 /// Every failed authentication and every issue and revocation is audited; a token's secret is never logged or recorded.
@@ -19,7 +19,15 @@ public struct TokenService: Sendable {
     public func authenticate(token presented: String?) async throws -> Caller {
         let check: TokenCheck
         if let presented, !presented.isEmpty {
-            check = try await repository.authenticate(presented, today: gate.today())
+            do {
+                check = try await repository.authenticate(presented, today: gate.today())
+            } catch {
+                // The token could not be checked (the database is down or slow): refused, and audited when possible.
+                let failure = ServiceError(error)
+                let event = try await gate.recordUnauthorized(
+                    actor: AuditEventDraft.anonymousActor, AuditSubject(.authFailed), outcome: .error, reason: failure.code.description)
+                throw ServiceError(failure.code, failure.message, event: event)
+            }
         } else {
             check = .rejected(.missing)
         }
@@ -58,27 +66,29 @@ public struct TokenService: Sendable {
     /// usable token (a fresh database, or every operator token expired or revoked). Audited as `token.issued` by
     /// `sde-broker` with `bootstrap` set.
     public func bootstrap(operator user: String, expires: CivilDate) async throws -> IssuedToken {
+        let subject = AuditSubject(.tokenIssued, target: user)
+        func refuse(_ code: ServiceError.Code, _ message: String) async throws -> ServiceError {
+            let event = try await gate.recordUnauthorized(actor: AuditEventDraft.brokerActor, subject, outcome: .denied, reason: code.description)
+            return ServiceError(code, message, event: event)
+        }
         guard let policy = await gate.policies.state.policy else {
-            throw ServiceError(.denied(.policyInvalid), "The policy set is invalid: run `sde-broker policy check`.")
+            throw try await refuse(.denied(.policyInvalid), "The policy set is invalid: run `sde-broker policy check`.")
         }
         guard let entry = policy.users[user], entry.active, entry.has(.operator) else {
-            throw ServiceError(.denied(.wrongRole), "'\(user)' is not an active operator in the policy set.")
+            throw try await refuse(.denied(.wrongRole), "'\(user)' is not an active operator in the policy set.")
         }
         let today = gate.today()
         let operators = try await repository.list().filter { token in
             token.revoked == nil && token.expires >= today && policy.users[token.user]?.has(.operator) == true
         }
         guard operators.isEmpty else {
-            throw ServiceError(
-                .denied(.wrongRole), "An operator already holds a token: ask them to issue yours (`sde-broker token issue`).")
+            throw try await refuse(.alreadyBootstrapped, "An operator already holds a token: ask them to issue yours (`sde-broker token issue`).")
         }
         let issued = try await repository.issue(user: user, expires: expires)
         do {
-            try await gate.trail.record(
-                AuditEventDraft(
-                    actor: AuditEventDraft.brokerActor, role: Role.operator.rawValue, action: .tokenIssued, target: issued.id,
-                    parameters: ["user": user, "expires": expires.description, "bootstrap": "true"], policyDigest: AuditDigest(hex: policy.digest),
-                    outcome: .allowed))
+            try await gate.recordUnauthorized(
+                actor: AuditEventDraft.brokerActor, AuditSubject(.tokenIssued, target: issued.id), outcome: .allowed, reason: nil,
+                parameters: ["user": user, "expires": expires.description, "bootstrap": "true"])
         } catch {
             _ = try? await repository.revoke(id: issued.id)
             throw ServiceError(error)

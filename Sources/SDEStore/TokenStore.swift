@@ -29,8 +29,8 @@ public enum TokenStore {
 
     /// Issues a token for `user`, valid up to and including `expires`; the caller checks the user and the date.
     public static func issue(user: String, expires: CivilDate, on db: DatabaseSession) async throws(StoreError) -> IssuedToken {
-        guard (1...128).contains(user.utf8.count), user.utf8.allSatisfy({ (0x21...0x7E).contains($0) }) else {
-            throw .invalidArgument("a token's user id must be 1 to 128 printable ASCII characters without spaces")
+        guard Identifier.isName(user) else {
+            throw .invalidArgument("a token's user id must be a policy id (1 to 64 letters, digits, '.', '_' or '-')")
         }
         var generator = SystemRandomNumberGenerator()
         // A clash of two random 64-bit ids is all but impossible; should one happen, draw again.

@@ -6,7 +6,8 @@
 #
 # BROKER is an sde-broker binary; STATE_DIR holds its embedded PostgreSQL (.sde) and audit mirror (AuditLogs), as
 # made by `BROKER quickstart --state-dir STATE_DIR/.sde --audit-dir STATE_DIR/AuditLogs` (run from the repository
-# root, which has Sql/ and Policies/). Run this from the repository root too. The documents go to OUT_DIR.
+# root, which has Sql/ and Policies/). Run this from the repository root too. The documents go to OUT_DIR. Each
+# researcher's runs use a token the quickstart's operator (STATE_DIR/.sde/operator.token) issues them.
 # Every run is recorded by the broker's differencing ledger, so the order below is the order of release.
 set -euo pipefail
 
@@ -23,14 +24,17 @@ today=${SDE_TODAY:-2026-11-26}
 mkdir -p "$out"
 rm -f "$out"/*.json
 
+declare -A tokens=()
+broker_at() { "$broker" "$@" --state-dir "$state/.sde" --audit-dir "$state/AuditLogs" --today "$today"; }
+
 entries=()
 run() { # FILE MECHANISMS USER PROJECT QUERY PARAM...
     local file=$1 mechanisms=$2 user=$3 project=$4 query=$5
     shift 5
     local params=()
     for p in "$@"; do params+=(--param "$p"); done
-    if ! "$broker" query run --state-dir "$state/.sde" --audit-dir "$state/AuditLogs" --today "$today" \
-        --user "$user" --project "$project" --query "$query" "${params[@]}" --format json >"$out/$file"; then
+    [ -n "${tokens[$user]:-}" ] || tokens[$user]=$(broker_at token issue --user "$user" 2>/dev/null)
+    if ! broker_at query run --token "${tokens[$user]}" --project "$project" --query "$query" "${params[@]}" --format json >"$out/$file"; then
         echo "make-documents: $query $* was not released" >&2
         rm -f "$out/$file"
         return 0
