@@ -134,7 +134,7 @@ import Testing
         /// made, and kept while the statistics at `version` are).
         func reused(_ version: Int64, _ rules: DisclosureRules, _ prior: Set<CountedPopulation>) throws -> Bool {
             var made = false
-            let protected = try cache.protectedTable(of: try query(1), at: version, rules: rules, prior: prior) {
+            let protected = cache.protectedTable(of: try query(1), at: version, rules: rules, prior: prior) {
                 made = true
                 return table
             }
