@@ -179,14 +179,17 @@ let package = Package(
         .testTarget(
             name: "SDEStoreTests",
             dependencies: [
-                "SDEAudit", "SDECommon", "SDEDevCluster", "SDEDisclosure", "SDEExtracts", "SDEHTTP", "SDEIngest", "SDEPolicy", "SDEPolicyFiles", "SDEQuery", "SDEService",
-                "SDEStore",
+                "SDEAudit", "SDECommon", "SDEDevCluster", "SDEDisclosure", "SDEExtracts", "SDEHTTP", "SDEIngest", "SDEPolicy", "SDEPolicyFiles", "SDEQuery", "SDEServer",
+                "SDEService", "SDEStore",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-                .product(name: "Yams", package: "Yams"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             ],
             swiftSettings: swiftSettings
         ),

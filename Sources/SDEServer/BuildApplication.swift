@@ -10,6 +10,8 @@ import ServiceLifecycle
 /// its service group (the trail closes itself with a checkpoint on shutdown, after the server stops), and the server
 /// starts only when no migration is pending. `serve` builds and runs this; the HTTP tests build the same application.
 ///
+/// The audit trail is opened here and closed by its service: run the application (or drop it only after a failed build).
+///
 /// - Throws: `StoreError` (`migrations_pending` only once it runs), ``ServerError`` when the policy set is invalid.
 public func buildApplication(
     _ configuration: BrokerConfiguration, metrics: BrokerMetrics = BrokerMetrics(), logger: Logger,
@@ -32,9 +34,10 @@ public func buildApplication(
         services: [pool, AuditTrailService(trail: trail), PolicyReloader(gate: gate, load: load, logger: logger)],
         onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? configuration.port) },
         logger: logger)
-    let migrator = configuration.migrator
+    let migrator = configuration.migrator, database = configuration.database
     app.beforeServerStarts {
-        try await connections.withDatabase { db in try await migrator.requireUpToDate(db) }
+        // On a connection of its own: the pool may not be running yet.
+        try await DatabaseSession.with(database, logger: logger) { db in try await migrator.requireUpToDate(db) }
     }
     return app
 }

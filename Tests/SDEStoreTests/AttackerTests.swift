@@ -39,13 +39,14 @@ import Testing
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: directory) }
 
-        try await withAuditedDatabase(ingesting: scratch) { config, _, trail, _ in
-            let runner = QueryRunner(policy: try QueryExecutionTests.policy(), database: config, trail: trail, logger: TestPostgres.logger)
+        try await withBroker(ingesting: scratch) { broker, _, _ in
             var entries: [String] = []
             for (file, mechanisms, user, project, query, parameters) in Self.runs {
-                let outcome = try await runner.run(user: user, project: project, query: query, parameters: parameters, today: QueryRunnerTests.today)
-                guard case .released(_, let json, _) = outcome else {
-                    Issue.record("\(query) \(parameters) was not released: \(outcome)")
+                let json: [UInt8]
+                do {
+                    json = try await broker.queries.run(caller(user), project: project, query: query, parameters: parameters).json
+                } catch {
+                    Issue.record("\(query) \(parameters) was not released: \(error)")
                     continue
                 }
                 try Data(json).write(to: directory.appendingPathComponent(file))

@@ -1,6 +1,7 @@
 import Foundation
 import PostgresNIO
 import SDEAudit
+import SDEService
 import SDEStore
 import Testing
 
@@ -129,13 +130,13 @@ import Testing
         }
     }
 
-    @Test func releaseRecordsTheDigestOfTheExactBytesBeforeHandingThemBack() async throws {
+    @Test func recordOutputRecordsTheDigestOfTheExactBytesBeforeHandingThemBack() async throws {
         let fixture = Fixture()
         defer { fixture.remove() }
         try await TestPostgres.withDatabase { config, db in
             let trail = try await fixture.open(config)
             let output = Array(#"{"rows":[]}"#.utf8)
-            let (event, released) = try await trail.release(output) { digest in
+            let (event, released) = try await trail.recordOutput(output) { digest in
                 try AuditEventDraft(actor: "researcher-1", role: "researcher", action: .queryRun, outcome: .allowed, outputDigest: digest)
             }
             #expect(released == output)
@@ -156,7 +157,7 @@ import Testing
             try FileManager.default.createDirectory(atPath: today, withIntermediateDirectories: true)
             var handedBack: [UInt8]?
             let error = await #expect(throws: StoreError.self) {
-                handedBack = try await trail.release(Array("table".utf8)) { _ in try Self.draft(1) }.output
+                handedBack = try await trail.recordOutput(Array("table".utf8)) { _ in try Self.draft(1) }.output
             }
             #expect(error?.code == .auditUnavailable)
             #expect(handedBack == nil)

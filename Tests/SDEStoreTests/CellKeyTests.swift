@@ -119,12 +119,10 @@ extension CellKeyTests {
     @Test func noRecordKeyReachesAReleasedDocumentOrTheAuditTrail() async throws {
         let scratch = try IngestTests.Scratch(persons: 1500, seed: 73)
         defer { scratch.remove() }
-        try await withAuditedDatabase(ingesting: scratch) { config, db, trail, fixture in
-            let runner = QueryRunner(policy: try QueryExecutionTests.policy(), database: config, trail: trail, logger: TestPostgres.logger)
-            let outcome = try await runner.run(
-                user: "r-amara-bello", project: "P2025-002", query: "requests-by-la-quarter", parameters: QueryExecutionTests.period,
-                today: QueryExecutionTests.today)
-            guard case .released(let document, _, _) = outcome else { throw TestFailure("expected a release, got \(outcome)") }
+        try await withBroker(ingesting: scratch) { broker, db, fixture in
+            let document = try await broker.queries.run(
+                caller("r-amara-bello"), project: "P2025-002", query: "requests-by-la-quarter", parameters: QueryExecutionTests.period
+            ).document
             var released = document.text + document.csv + String(describing: document.json())
             for try await event in try await db.query("SELECT line FROM broker.audit_event").decode(String.self) { released += event }
             for file in try FileManager.default.contentsOfDirectory(atPath: fixture.mirrorDirectory) {

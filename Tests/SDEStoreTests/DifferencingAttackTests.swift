@@ -26,10 +26,7 @@ import Testing
     }
 
     static func run(_ runner: QueryRunner, _ query: String, from: String = "2024Q2", to: String) async throws -> ProtectedTableDocument {
-        let outcome = try await runner.run(
-            user: "r-amara-bello", project: "P2025-002", query: query, parameters: ["from": from, "to": to], today: DifferencingLedgerTests.today)
-        guard case .released(let document, _, _) = outcome else { throw TestFailure("expected a release, got \(outcome)") }
-        return document
+        try await runner.run(caller("r-amara-bello"), project: "P2025-002", query: query, parameters: ["from": from, "to": to]).document
     }
 
     /// Mechanism 4: persons with a request (requests-by-la-quarter) minus persons with an assessed request

@@ -67,20 +67,12 @@ import Testing
 
     /// Runs `body` with a runner, a publisher and the audit fixture over an empty (migrated) database.
     func withService(_ body: (QueryRunner, ReleasePublisher, DatabaseSession, AuditTrailTests.Fixture) async throws -> Void) async throws {
-        try await withAuditedDatabase { config, db, trail, fixture in
-            let policy = try QueryExecutionTests.policy()
-            let runner = QueryRunner(policy: policy, database: config, trail: trail, logger: TestPostgres.logger)
-            let publisher = ReleasePublisher(policy: policy, database: config, trail: trail, logger: TestPostgres.logger)
-            try await body(runner, publisher, db, fixture)
-        }
+        try await withBroker { broker, db, fixture in try await body(broker.queries, broker.publisher, db, fixture) }
     }
 
     /// A researcher's run of requests-by-la-quarter from 2024Q2 to `to`; fails the test unless it is released.
     static func run(_ runner: QueryRunner, user: String = "r-amara-bello", to: String) async throws -> ProtectedTableDocument {
-        let outcome = try await runner.run(
-            user: user, project: "P2025-002", query: "requests-by-la-quarter", parameters: ["from": "2024Q2", "to": to], today: today)
-        guard case .released(let document, _, _) = outcome else { throw TestFailure("expected a release, got \(outcome)") }
-        return document
+        try await runner.run(caller(user), project: "P2025-002", query: "requests-by-la-quarter", parameters: ["from": "2024Q2", "to": to]).document
     }
 
     /// Whether `cell` was released perturbed within the profiles' maximum noise (4) of `count`.
@@ -150,11 +142,7 @@ import Testing
             try await Self.requests(db, la: Self.hartlepool, day: "2025-02-15", count: 5)
             try await Self.requests(db, la: Self.middlesbrough, day: "2025-02-15", count: 25)
 
-            let outcome = try await publisher.publish(release: "cqc-requests-by-la-2024-25", user: "op-dan-wright", today: Self.today)
-            guard case .published(let stored, _) = outcome else {
-                Issue.record("expected a publication, got \(outcome)")
-                return
-            }
+            let stored = try await publisher.publish(caller("op-dan-wright"), release: "cqc-requests-by-la-2024-25").stored
             #expect(stored.version == 1)
             let total: [String?] = [Self.northEast, Self.hartlepool, nil]
             let fromRelease = try await db.scalar(
@@ -201,12 +189,12 @@ import Testing
         try await withService { runner, _, db, fixture in
             for la in [Self.hartlepool, Self.middlesbrough] { try await Self.requests(db, la: la, day: "2024-05-15", count: 30) }
             try await db.execute("REVOKE INSERT ON broker.released_population FROM sde_broker")
-            let failure = await #expect(throws: QueryRunner.Failure.self) { try await Self.run(runner, to: "2024Q2") }
-            #expect(failure?.code == "database_unavailable")
-            #expect(failure?.event.outcome == .error && failure?.event.outputDigest == nil && failure?.event.cells.released == 0)
+            let failure = await expectServiceError(.databaseUnavailable) { try await Self.run(runner, to: "2024Q2") }
+            let event = try #require(failure?.event, "the failure is audited")
+            #expect(event.outcome == .error && event.reason == "database_unavailable" && event.outputDigest == nil && event.cells.released == 0)
             #expect(try await db.scalar("SELECT count(*)::int FROM broker.released_population") == 0)
             // The only event is the error: no allowed query.run was ever recorded.
-            #expect(failure?.event.sequence == 1)
+            #expect(event.sequence == 1)
             // With the privilege back, the same run is released and recorded.
             try await db.execute("GRANT INSERT ON broker.released_population TO sde_broker")
             _ = try await Self.run(runner, to: "2024Q2")

@@ -2,6 +2,7 @@ import Foundation
 import PostgresNIO
 import SDECommon
 import SDEDisclosure
+import SDEService
 @testable import SDEStore
 import Testing
 

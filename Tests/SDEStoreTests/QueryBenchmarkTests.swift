@@ -7,6 +7,7 @@ import SDEDisclosure
 import SDEPolicy
 import SDEQuery
 import SDEService
+import ServiceLifecycle
 @testable import SDEStore
 import Testing
 
@@ -64,20 +65,20 @@ struct QueryBenchmarkTests {
     }()
     static let repetitions = Int(environment["SDE_BENCH_REPETITIONS"] ?? "") ?? 7
 
-    /// Runs `body` with the benchmark database's pool and an open audit trail.
-    func withBroker(_ body: (PostgresClient, AuditTrail, PolicySet) async throws -> Void) async throws {
+    /// Runs `body` with connections from a pool of the benchmark database, an open audit trail and the example policy set.
+    func withBroker(_ body: (DatabaseConnections, AuditTrail, PolicySet) async throws -> Void) async throws {
         let config = try DatabaseConfig(url: Self.environment["DATABASE_URL"]!)
         let state = Self.environment["SDE_BENCH_STATE_DIR"] ?? ".sde-bench"
         let key = try AuditKeyFiles(directory: state).loadOrCreate()
         let trail = try await AuditTrail.open(
             database: config, mirrorDirectory: Self.environment["SDE_BENCH_AUDIT_DIR"] ?? state + "/queries/audit", signingKey: key,
             logger: Self.logger)
-        let client = PostgresClient(configuration: config.clientConfiguration, backgroundLogger: Self.logger)
+        let (connections, pool) = DatabaseConnections.pool(config, logger: Self.logger)
         let policy = try QueryExecutionTests.policy()
         try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { await client.run() }
+            group.addTask { try await pool.run() }
             do {
-                try await body(client, trail, policy)
+                try await body(connections, trail, policy)
             } catch {
                 group.cancelAll()
                 await trail.close()
@@ -89,9 +90,10 @@ struct QueryBenchmarkTests {
     }
 
     @Test func brokerEndToEndAgainstPostgresAlone() async throws {
-        try await withBroker { client, trail, policy in
-            let connections = DatabaseConnections.pooled(client, logger: Self.logger)
-            let runner = QueryRunner(policy: policy, connections: connections, trail: trail, logger: Self.logger)
+        try await withBroker { connections, trail, policy in
+            let store = PostgresStore(connections: connections)
+            let gate = AccessGate(policies: PolicyRegistry(.valid(policy)), trail: trail, today: { Self.today })
+            let runner = Broker(gate: gate, store: store, releases: store, tokens: store, auditArchive: store).queries
             let executor = QueryExecutor()
             let persons = try await connections.withDatabase { db in try await db.count("SELECT count(*) FROM linked.person") }
             print("bench: vetted queries over \(persons) persons, median of \(Self.repetitions) interleaved runs each")
@@ -113,10 +115,8 @@ struct QueryBenchmarkTests {
                 func broker() async throws -> (Duration, Int) {
                     var rows = 0
                     let time = try await ContinuousClock().measure {
-                        let outcome = try await runner.run(
-                            user: example.user, project: example.project, query: example.query, parameters: example.parameters, today: example.today)
-                        guard case .released(let document, _, _) = outcome else { throw BenchmarkFailure("\(example.query) was not released") }
-                        rows = document.table.rows.count
+                        let table = try await runner.run(caller(example.user), project: example.project, query: example.query, parameters: example.parameters)
+                        rows = table.document.table.rows.count
                     }
                     return (time, rows)
                 }
@@ -149,8 +149,7 @@ struct QueryBenchmarkTests {
     /// With `SDE_BENCH_EXPLAIN=1`: each example's compiled SQL and PostgreSQL's `EXPLAIN (ANALYZE, BUFFERS)` of it, run
     /// as the executor runs it, for finding what makes a query slow.
     @Test(.enabled(if: environment["SDE_BENCH_EXPLAIN"] == "1")) func explainTheCompiledStatements() async throws {
-        try await withBroker { client, _, policy in
-            let connections = DatabaseConnections.pooled(client, logger: Self.logger)
+        try await withBroker { connections, _, policy in
             for example in Self.cases {
                 let decision = policy.decide(
                     user: example.user, action: .runQuery(project: example.project, query: example.query, parameters: example.parameters),
@@ -163,8 +162,7 @@ struct QueryBenchmarkTests {
     }
 
     @Test func protectionAndAuditOfATwoThousandCellTable() async throws {
-        try await withBroker { client, trail, policy in
-            let connections = DatabaseConnections.pooled(client, logger: Self.logger)
+        try await withBroker { connections, trail, policy in
             // Requests by region, local authority and quarter over five quarters: (153 + 9 + 1) × (5 + 1) rows × 2 measures.
             let parameters = ["from": "2024Q1", "to": "2025Q1"]
             let decision = policy.decide(
@@ -181,7 +179,7 @@ struct QueryBenchmarkTests {
                 let protected = clock.now
                 let document = ProtectedTableDocument(
                     query: "requests-by-la-quarter", project: "P2025-002", parameters: run.parameters.values, profile: run.profile, table: table)
-                _ = try await trail.release(document.json().canonicalBytes) { digest in
+                _ = try await trail.recordOutput(document.json().canonicalBytes) { digest in
                     try AuditEventDraft(
                         actor: "r-priya-shah", role: "researcher", project: "P2025-002", action: .queryRun, target: "requests-by-la-quarter",
                         parameters: run.parameters.values, policyDigest: AuditDigest(hex: decision.grant!.policyDigest), outcome: .allowed,

@@ -10,19 +10,14 @@ import Testing
 /// `query show`: the specification, SQL and binds for IG officers and operators; audited; no data.
 @Suite struct QueryInspectorTests {
     func withInspector(_ body: (QueryInspector, DatabaseSession, AuditTrailTests.Fixture) async throws -> Void) async throws {
-        try await withAuditedDatabase { _, db, trail, fixture in
-            try await body(QueryInspector(policy: try QueryExecutionTests.policy(), trail: trail, logger: TestPostgres.logger), db, fixture)
-        }
+        try await withBroker { broker, db, fixture in try await body(broker.inspector, db, fixture) }
     }
 
     @Test func anIGOfficerSeesTheSQLWithPlaceholdersAndItsBindsInOrder() async throws {
         try await withInspector { inspector, db, fixture in
-            let outcome = try await inspector.show(
-                user: "ig-helen-moore", query: "waits-by-region-support-reason", parameters: ["region": "E12000004"], today: QueryRunnerTests.today)
-            guard case .shown(let specification, let event) = outcome else {
-                Issue.record("expected the specification, got \(outcome)")
-                return
-            }
+            let shown = try await inspector.show(
+                caller("ig-helen-moore"), query: "waits-by-region-support-reason", parameters: ["region": "E12000004"])
+            let (specification, event) = (shown.specification, shown.event)
             let text = specification.text
             #expect(text.contains("query:      waits-by-region-support-reason"))
             #expect(text.contains("approval:   approved by ig-helen-moore"))
@@ -48,12 +43,8 @@ import Testing
     ])
     func othersAreRefusedAndAudited(_ user: String, _ query: String, _ parameters: [String: String], _ reason: DenyReason) async throws {
         try await withInspector { inspector, db, fixture in
-            let outcome = try await inspector.show(user: user, query: query, parameters: parameters, today: QueryRunnerTests.today)
-            guard case .denied(let denial, let event) = outcome else {
-                Issue.record("expected a denial, got \(outcome)")
-                return
-            }
-            #expect(denial.reason == reason)
+            let denial = await expectServiceError(.denied(reason)) { try await inspector.show(caller(user), query: query, parameters: parameters) }
+            let event = try #require(denial?.event, "the refusal is audited")
             #expect(event.action == .queryShow && event.outcome == .denied && event.reason == reason.rawValue)
             #expect(event.outputDigest == nil && event.parameters.isEmpty)
             #expect(try await fixture.verify(db).isIntact)

@@ -16,18 +16,15 @@ import Testing
     func withRunner(_ body: (QueryRunner, DatabaseSession, AuditTrailTests.Fixture) async throws -> Void) async throws {
         let scratch = try IngestTests.Scratch(persons: 3000, seed: 21)
         defer { scratch.remove() }
-        try await withAuditedDatabase(ingesting: scratch) { config, db, trail, fixture in
-            let runner = QueryRunner(policy: try QueryExecutionTests.policy(), database: config, trail: trail, logger: TestPostgres.logger)
-            try await body(runner, db, fixture)
-        }
+        try await withBroker(ingesting: scratch) { broker, db, fixture in try await body(broker.queries, db, fixture) }
     }
 
     @Test func anAllowedResearcherGetsAProtectedTableWhoseDigestIsAudited() async throws {
         try await withRunner { runner, db, fixture in
-            let outcome = try await runner.run(
-                user: "r-amara-bello", project: "P2025-003", query: "home-care-cost-by-support-reason", parameters: ["from": "2023Q2", "to": "2024Q1"],
-                today: Self.today)
-            guard case .released(let document, let released, let event) = outcome else { Issue.record("expected a release"); return }
+            let table = try await runner.run(
+                caller("r-amara-bello"), project: "P2025-003", query: "home-care-cost-by-support-reason",
+                parameters: ["from": "2023Q2", "to": "2024Q1"])
+            let (document, released, event) = (table.document, table.json, table.event)
             // Every cell has a status; suppressed cells carry their rule and no value.
             for row in document.table.rows {
                 for cell in row.cells {
@@ -43,7 +40,7 @@ import Testing
             let json = document.json(audit: event.head).canonicalString
             #expect(json.contains("\"audit\":{\"hash\":\"\(event.hash.hex)\",\"sequence\":\(event.sequence)}"))
             // What the HTTP API sends: the released bytes with the audit reference spliced in, never encoded again.
-            #expect(ProtectedTableDocument.canonicalBytes(released, audit: event.head) == document.json(audit: event.head).canonicalBytes)
+            #expect(table.jsonWithAudit == document.json(audit: event.head).canonicalBytes)
             #expect(try await fixture.verify(db).isIntact)
         }
     }
@@ -56,10 +53,10 @@ import Testing
     ])
     func aDeniedRequestGetsNothingAndIsAudited(_ user: String, _ project: String, _ query: String, _ reason: DenyReason) async throws {
         try await withRunner { runner, db, fixture in
-            let outcome = try await runner.run(
-                user: user, project: project, query: query, parameters: ["from": "2024Q1", "to": "2024Q1"], today: Self.today)
-            guard case .denied(let denial, let event) = outcome else { Issue.record("expected a denial"); return }
-            #expect(denial.reason == reason)
+            let denial = await expectServiceError(.denied(reason)) {
+                try await runner.run(caller(user), project: project, query: query, parameters: ["from": "2024Q1", "to": "2024Q1"])
+            }
+            let event = try #require(denial?.event, "the refusal is audited")
             #expect(event.outcome == .denied && event.action == .queryDenied && event.reason == reason.rawValue)
             #expect(event.outputDigest == nil && event.cells.released == 0)
             #expect(event.parameters.isEmpty, "parameters that failed the checks are not recorded")
@@ -71,17 +68,17 @@ import Testing
         try await withRunner { runner, db, _ in
             // Without the reader's grant any statement over the view fails, so a denial (not an error) means no SQL ran.
             try await db.execute("REVOKE SELECT ON datasets.request_waits FROM sde_reader")
-            let outcome = try await runner.run(
-                user: "r-priya-shah", project: "P2025-002", query: "requests-by-la-quarter", parameters: ["from": "2023Q2'; DROP TABLE x;--", "to": "2024Q1"],
-                today: Self.today)
-            guard case .denied(let denial, _) = outcome else { Issue.record("expected a denial"); return }
-            #expect(denial.reason == .parameterInvalid)
-            // The revoke bites: with good parameters the same query reaches SQL and fails.
-            await #expect(throws: (any Error).self) {
+            await expectServiceError(.denied(.parameterInvalid)) {
                 try await runner.run(
-                    user: "r-priya-shah", project: "P2025-002", query: "requests-by-la-quarter", parameters: ["from": "2023Q2", "to": "2024Q1"],
-                    today: Self.today)
+                    caller("r-priya-shah"), project: "P2025-002", query: "requests-by-la-quarter",
+                    parameters: ["from": "2023Q2'; DROP TABLE x;--", "to": "2024Q1"])
             }
+            // The revoke bites: with good parameters the same query reaches SQL and fails (audited as an error).
+            let failure = await expectServiceError(.databaseUnavailable) {
+                try await runner.run(
+                    caller("r-priya-shah"), project: "P2025-002", query: "requests-by-la-quarter", parameters: ["from": "2023Q2", "to": "2024Q1"])
+            }
+            #expect(failure?.event?.outcome == .error)
         }
     }
 }

@@ -16,16 +16,12 @@ import Testing
     func withPublisher(_ body: (ReleasePublisher, DatabaseSession, AuditTrailTests.Fixture) async throws -> Void) async throws {
         let scratch = try IngestTests.Scratch(persons: 1500, seed: 31)
         defer { scratch.remove() }
-        try await withAuditedDatabase(ingesting: scratch) { config, db, trail, fixture in
-            let publisher = ReleasePublisher(policy: try QueryExecutionTests.policy(), database: config, trail: trail, logger: TestPostgres.logger)
-            try await body(publisher, db, fixture)
-        }
+        try await withBroker(ingesting: scratch) { broker, db, fixture in try await body(broker.publisher, db, fixture) }
     }
 
     func publish(_ publisher: ReleasePublisher, user: String = "op-dan-wright") async throws -> (StoredRelease, AuditEvent) {
-        let outcome = try await publisher.publish(release: Self.release, user: user, today: QueryRunnerTests.today)
-        guard case .published(let stored, let event) = outcome else { throw TestFailure("expected a publication, got \(outcome)") }
-        return (stored, event)
+        let published = try await publisher.publish(caller(user), release: Self.release)
+        return (published.stored, published.event)
     }
 
     @Test func publishingStoresNumberedVersionsWhoseDigestsMatchTheirBytesAndTheAudit() async throws {
@@ -82,12 +78,8 @@ import Testing
     @Test(arguments: [("r-priya-shah", DenyReason.wrongRole), ("reg-james-cole", DenyReason.wrongRole), ("nobody", DenyReason.unknownUser)])
     func onlyAnOperatorMayPublishAndRefusalsAreAudited(_ user: String, _ reason: DenyReason) async throws {
         try await withPublisher { publisher, db, fixture in
-            let outcome = try await publisher.publish(release: Self.release, user: user, today: QueryRunnerTests.today)
-            guard case .denied(let denial, let event) = outcome else {
-                Issue.record("expected a denial, got \(outcome)")
-                return
-            }
-            #expect(denial.reason == reason)
+            let denial = await expectServiceError(.denied(reason)) { try await publisher.publish(caller(user), release: Self.release) }
+            let event = try #require(denial?.event, "the refusal is audited")
             #expect(event.action == .releasePublish && event.outcome == .denied && event.reason == reason.rawValue && event.outputDigest == nil)
             #expect(try await ReleaseStore.list(on: db).isEmpty)
             #expect(try await db.scalar("SELECT count(*)::int FROM broker.released_population") == 0)

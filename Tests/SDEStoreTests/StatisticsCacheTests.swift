@@ -12,14 +12,11 @@ import Testing
 @Suite struct StatisticsCacheTests {
     /// A runner with a cache over the ledger tests' data: Hartlepool and Middlesbrough, 30 requests each in 2024Q2.
     func withCachedRunner(_ body: (QueryRunner, DatabaseSession) async throws -> Void) async throws {
-        try await withAuditedDatabase { config, db, trail, _ in
-            let runner = QueryRunner(
-                policy: try QueryExecutionTests.policy(), connections: .direct(config, logger: TestPostgres.logger), trail: trail,
-                cache: StatisticsCache(capacity: 10_000), logger: TestPostgres.logger)
+        try await withBroker(cache: StatisticsCache(capacity: 10_000)) { broker, db, _ in
             for la in [DifferencingLedgerTests.hartlepool, DifferencingLedgerTests.middlesbrough] {
                 try await DifferencingLedgerTests.requests(db, la: la, day: "2024-05-15", count: 30)
             }
-            try await body(runner, db)
+            try await body(broker.queries, db)
         }
     }
 
@@ -36,8 +33,7 @@ import Testing
             #expect(repeated.table == first.table)
             // A change to the linked data moves the data version on: the cached table is not used.
             try await DifferencingLedgerTests.requests(db, la: DifferencingLedgerTests.hartlepool, day: "2024-05-16", count: 15)
-            let refused = await #expect(throws: QueryRunner.Failure.self) { try await DifferencingLedgerTests.run(runner, to: "2024Q2") }
-            #expect(refused?.code == "database_unavailable")
+            await expectServiceError(.databaseUnavailable) { try await DifferencingLedgerTests.run(runner, to: "2024Q2") }
             try await db.execute("GRANT SELECT ON datasets.request_waits TO sde_reader")
             let after = try await DifferencingLedgerTests.run(runner, to: "2024Q2")
             #expect(try DifferencingLedgerTests.isPerturbed(DifferencingLedgerTests.cells(after, Self.hartlepoolTotal)[0], around: 45))
@@ -138,7 +134,7 @@ import Testing
         /// made, and kept while the statistics at `version` are).
         func reused(_ version: Int64, _ rules: DisclosureRules, _ prior: Set<CountedPopulation>) throws -> Bool {
             var made = false
-            let protected = try cache.protectedTable(of: try query(1), at: version, rules: rules, prior: prior) {
+            let protected = cache.protectedTable(of: try query(1), at: version, rules: rules, prior: prior) {
                 made = true
                 return table
             }

@@ -1,6 +1,7 @@
 import Foundation
 import PostgresNIO
 import SDECommon
+import SDEService
 @testable import SDEStore
 import Testing
 
