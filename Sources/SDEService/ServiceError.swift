@@ -17,7 +17,7 @@ public struct ServiceError: Error, Sendable, CustomStringConvertible {
             case auditUnavailable, databaseUnavailable, queryTimeout, tooManyCells, recordKeysIncomplete, queryFailed
             case disclosure(DisclosureError.Code)
             case query(QueryError.Code)
-            case releaseNotPublished, invalidArgument, alreadyBootstrapped, internalError
+            case releaseNotPublished, tokenNotFound, invalidArgument, alreadyBootstrapped, internalError
         }
 
         private let base: Base
@@ -45,6 +45,8 @@ public struct ServiceError: Error, Sendable, CustomStringConvertible {
         public static func query(_ code: QueryError.Code) -> Code { Code(.query(code)) }
         /// The release (or that version of it) has not been published.
         public static let releaseNotPublished = Code(.releaseNotPublished)
+        /// No unrevoked token has the id given.
+        public static let tokenNotFound = Code(.tokenNotFound)
         /// A value the broker refuses before doing anything (e.g. a malformed token id).
         public static let invalidArgument = Code(.invalidArgument)
         /// A first operator token was asked for while an operator already holds a usable one.
@@ -60,7 +62,7 @@ public struct ServiceError: Error, Sendable, CustomStringConvertible {
             case .auditUnavailable, .databaseUnavailable, .recordKeysIncomplete, .queryFailed: .unavailable
             case .queryTimeout: .timedOut
             case .tooManyCells, .disclosure, .query, .invalidArgument, .alreadyBootstrapped: .unprocessable
-            case .releaseNotPublished: .notFound
+            case .releaseNotPublished, .tokenNotFound: .notFound
             case .internalError: .internalError
             }
         }
@@ -79,6 +81,7 @@ public struct ServiceError: Error, Sendable, CustomStringConvertible {
             case .disclosure(let code): "disclosure_\(code)"
             case .query(let code): "query_\(code)"
             case .releaseNotPublished: "release_not_published"
+            case .tokenNotFound: "token_not_found"
             case .invalidArgument: "invalid_argument"
             case .alreadyBootstrapped: "already_bootstrapped"
             case .internalError: "internal_error"

@@ -96,16 +96,18 @@ public struct TokenService: Sendable {
         return issued
     }
 
-    /// Revokes token `id` for an operator; `false` when no unrevoked token has that id.
-    public func revoke(_ caller: Caller, id: String) async throws -> Bool {
+    /// Revokes token `id` for an operator; when no unrevoked token has that id, nothing changes and the failure
+    /// (`token_not_found`) is recorded like any other.
+    public func revoke(_ caller: Caller, id: String) async throws {
         let access = try await gate.authorize(caller, .operate(.tokens), AuditSubject(.tokenRevoked, target: id))
         guard Self.isTokenID(id) else {
             throw try await gate.refuse(access, AccessDenial(.parameterInvalid, "A token id is 16 lower-case hex digits, as `token list` shows."))
         }
-        return try await gate.auditingFailures(of: access) {
-            let revoked = try await repository.revoke(id: id)
-            if revoked { try await gate.recordAllowed(access) }
-            return revoked
+        try await gate.auditingFailures(of: access) {
+            guard try await repository.revoke(id: id) else {
+                throw ServiceError(.tokenNotFound, "No unrevoked token has id \(id); nothing changed.")
+            }
+            try await gate.recordAllowed(access)
         }
     }
 

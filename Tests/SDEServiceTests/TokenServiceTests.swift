@@ -179,12 +179,14 @@ import Testing
     @Test func anOperatorRevokesAndListsTokensAudited() async throws {
         let fake = try FakeBroker()
         let issued = try await fake.tokens.issue(user: "res", expires: fake.today)
-        #expect(try await fake.broker.tokens.revoke(fake.caller("op"), id: issued.id))
+        try await fake.broker.tokens.revoke(fake.caller("op"), id: issued.id)
         let revoked = try #require(fake.trail.events.last)
         #expect(revoked.action == .tokenRevoked && revoked.outcome == .allowed && revoked.target == issued.id)
         let listed = try await fake.broker.tokens.list(fake.caller("op"))
         #expect(listed.map(\.id) == [issued.id] && listed.first?.revoked != nil)
         #expect(fake.trail.events.last?.action == .tokenList)
+        let again = try await #require(throws: ServiceError.self) { try await fake.broker.tokens.revoke(fake.caller("op"), id: issued.id) }
+        #expect(again.code == .tokenNotFound && again.event?.outcome == .error && again.event?.reason == "token_not_found", "revoking nothing is recorded")
         let malformed = try await #require(throws: ServiceError.self) { try await fake.broker.tokens.revoke(fake.caller("op"), id: "x'; --") }
         #expect(malformed.code == .denied(.parameterInvalid) && malformed.event?.target == nil, "a typed id that is no identifier is not recorded")
     }
