@@ -176,6 +176,8 @@ let package = Package(
         .testTarget(name: "SDEDisclosureTests", dependencies: ["SDEDisclosure"], swiftSettings: swiftSettings),
         .testTarget(name: "SDEQueryTests", dependencies: ["SDEExtracts", "SDEPolicy", "SDEPolicyFiles", "SDEQuery"], swiftSettings: swiftSettings),
         .testTarget(name: "SDEExtractsTests", dependencies: ["SDEExtracts"], swiftSettings: swiftSettings),
+        // The integration suite against a real PostgreSQL (a throwaway cluster unless DATABASE_URL is set): the store,
+        // ingest, the services over PostgresStore, and the HTTP API through buildApplication.
         .testTarget(
             name: "SDEStoreTests",
             dependencies: [
