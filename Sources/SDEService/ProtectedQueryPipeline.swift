@@ -1,6 +1,6 @@
 import SDECommon
-public import SDEDisclosure
-public import SDEPolicy
+import SDEDisclosure
+import SDEPolicy
 import SDEQuery
 
 /// The part of answering a vetted query that researchers' runs and regulator releases share: compile, execute as the
