@@ -75,7 +75,7 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         // The only target that talks to PostgreSQL: sessions, migrations, the audit trail and its mirror, tokens,
-        // releases, the differencing ledger and the executor, behind the service layer's ports.
+        // releases, the differencing ledger, the accepted policy versions and the executor, behind the service layer's ports.
         .target(
             name: "SDEStore",
             dependencies: [
@@ -83,6 +83,7 @@ let package = Package(
                 "SDECommon",
                 "SDEDisclosure",
                 "SDEExtracts",
+                "SDEPolicy",
                 "SDEQuery",
                 "SDEService",
                 .product(name: "Crypto", package: "swift-crypto"),

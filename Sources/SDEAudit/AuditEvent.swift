@@ -35,8 +35,10 @@ public struct AuditAction: RawRepresentable, Sendable, Hashable, ExpressibleBySt
     public static let auditRead: AuditAction = "audit.read"
     /// A policy set was loaded.
     public static let policyLoaded: AuditAction = "policy.loaded"
-    /// A policy set was rejected at load.
+    /// A policy set was rejected at load (invalid, rolled back, or not checked against the accepted versions).
     public static let policyRejected: AuditAction = "policy.rejected"
+    /// The first signed policy root a broker accepted was pinned (with its manifest version) in its database.
+    public static let policyPinned: AuditAction = "policy.pinned"
     /// An API token was issued (the event names the user and token id, never the token).
     public static let tokenIssued: AuditAction = "token.issued"
     /// An API token was revoked.

@@ -70,17 +70,21 @@ public enum ApprovalSignature {
         (try? Curve25519.Signing.PublicKey(rawRepresentation: bytes)) != nil
     }
 
-    /// The status of `approval` on a file whose content (without approval) is `content`, given the users.
-    static func status(of approval: Approval?, content: JSONValue, users: [String: User]) -> ApprovalStatus {
+    /// The status of `approval` on a file whose content (without approval) is `content`, given the users and the
+    /// policy root's keys (the only keys that verify approvals; `root` names the root file in messages).
+    static func status(of approval: Approval?, content: JSONValue, users: [String: User], keys: [String: [UInt8]], root: String) -> ApprovalStatus {
         guard let approval else { return .unsigned }
         guard let signer = users[approval.signer] else {
             return .void(reason: "signer '\(approval.signer)' is not a user")
         }
-        guard signer.has(.igOfficer), let key = signer.publicKey else {
+        guard signer.has(.igOfficer) else {
             return .void(reason: "signer '\(signer.id)' is not an IG officer")
         }
         guard signer.active else {
             return .void(reason: "signer '\(signer.id)' is no longer an active IG officer; ask a current IG officer to re-sign")
+        }
+        guard let key = keys[signer.id] else {
+            return .void(reason: "signer '\(signer.id)' holds no key in the policy root (\(root)); a new root must add it")
         }
         guard verify(approval.signature, content: content, signer: signer.id, date: approval.date, publicKey: key) else {
             return .void(reason: "signature does not match the content (changed after signing?) or the signer's key; re-sign with `policy sign`")

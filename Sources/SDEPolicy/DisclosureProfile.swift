@@ -43,6 +43,9 @@ extension PolicyLoader {
             let description = fields.string("description")
             let rules = readRules(fields, base: nil)
             guard let id, let description, let rules else { continue }
+            for violation in DisclosureFloors.violations(of: rules) {
+                fields.error(fields.line(of: violation.key), "profile '\(id)': \(violation.message)")
+            }
             guard ids.insert(id).inserted else {
                 fields.error(fields.line(of: "id"), "duplicate disclosure profile id '\(id)'")
                 continue
@@ -83,9 +86,10 @@ extension PolicyLoader {
             if cellKey {
                 let given = rules.perturbation
                 let needed = required || given == nil
-                let d = fields.int("max_noise", required: needed, in: 1...50) ?? given?.maxNoise
+                // The lower bounds are the built-in floors (DisclosureFloors); the profile check names the others.
+                let d = fields.int("max_noise", required: needed, in: DisclosureFloors.maxNoise...50) ?? given?.maxNoise
                 let v = fields.number("noise_variance", required: needed, in: 0.01...2500) ?? given?.variance
-                let share = fields.number("magnitude_noise", required: needed, in: 0.01...1) ?? given?.magnitudeShare
+                let share = fields.number("magnitude_noise", required: needed, in: DisclosureFloors.magnitudeNoise...1) ?? given?.magnitudeShare
                 if let d, let v, let share {
                     rules.perturbation = CellKeyPerturbation(maxNoise: d, variance: v, magnitudeShare: share)
                     rules.roundingBase = 1

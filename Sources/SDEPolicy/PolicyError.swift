@@ -34,6 +34,8 @@ public struct PolicyError: Error, Sendable, Hashable, CustomStringConvertible {
             case unreadable
             case keyFile = "key_file"
             case signing
+            case rollback = "policy_rollback"
+            case unchecked = "policy_unchecked"
         }
 
         private let base: Base
@@ -47,6 +49,13 @@ public struct PolicyError: Error, Sendable, Hashable, CustomStringConvertible {
         public static let keyFile = Code(.keyFile)
         /// A policy file cannot be signed (wrong signer, wrong key, unsignable file).
         public static let signing = Code(.signing)
+        /// A valid, signed set that does not extend the versions this broker accepted before: an older manifest, the same
+        /// version with other content, or a root that does not chain from the pinned one. ``PolicyError/diagnostics``
+        /// says where.
+        public static let rollback = Code(.rollback)
+        /// The set's versions could not be checked against the ones this broker accepted (the database did not answer);
+        /// nothing is served until they are.
+        public static let unchecked = Code(.unchecked)
 
         /// The snake_case name of the code.
         public var description: String { base.rawValue }
@@ -89,6 +98,23 @@ public struct PolicyError: Error, Sendable, Hashable, CustomStringConvertible {
     /// A ``Code/signing`` error.
     public static func signing(_ reason: String) -> PolicyError {
         PolicyError(.signing, reason)
+    }
+
+    /// A ``Code/rollback`` error holding `diagnostics`.
+    public static func rollback(_ diagnostics: [PolicyDiagnostic]) -> PolicyError {
+        PolicyError(.rollback, "policy set refused: it does not extend the signed versions this broker accepted", diagnostics: diagnostics)
+    }
+
+    /// A ``Code/unchecked`` error: why the versions could not be checked.
+    public static func unchecked(_ reason: String) -> PolicyError {
+        PolicyError(.unchecked, "policy set not checked against the versions this broker accepted: \(reason)")
+    }
+
+    /// The same error with every diagnostic's file prefixed by `directory` (`Policies/users.yaml`).
+    public func locating(in directory: String) -> PolicyError {
+        let prefix = directory.hasSuffix("/") ? directory : directory + "/"
+        return PolicyError(
+            code, message, diagnostics: diagnostics.map { PolicyDiagnostic(file: prefix + $0.file, line: $0.line, message: $0.message) })
     }
 }
 

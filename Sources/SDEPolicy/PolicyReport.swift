@@ -22,6 +22,8 @@ extension PolicySet {
             lines.append("warnings: \(warnings.count)")
             lines.append(contentsOf: warnings.map { "  \($0)" })
         }
+        lines.append("signed: \(trust.summary)")
+        lines.append("root digest: \(trust.root.digest) (what a broker pins), manifest digest: \(trust.manifest.digest)")
         lines.append("digest: \(digest)")
         return lines.joined(separator: "\n")
     }

@@ -40,37 +40,24 @@ public struct SigningKey: Sendable {
     }
 }
 
-/// Approval signing for IG officers (`policy sign`), over text in memory; `SDEPolicyFiles` reads and writes the files.
+/// Signing for IG officers (`policy sign`, `policy sign-manifest`, `policy sign-root`), over text in memory;
+/// `SDEPolicyFiles` reads and writes the files.
 public enum PolicySigning {
     /// The text of a signed policy file: `text` without any existing top-level `approval:` block, followed by a new one
     /// signed by `signer` with `key` on `date`. Every other byte of `text` is kept.
     ///
-    /// Refuses when `signer` is not an active IG officer, `key` is not theirs, or the file is not a block mapping.
-    public static func sign(text: String, file: String, key: SigningKey, signer: User, date: CivilDate) throws(PolicyError) -> String {
+    /// Refuses when `signer` is not an active IG officer, `key` is not the one `root` names for them, or the file is not
+    /// a block mapping.
+    public static func sign(text: String, file: String, key: SigningKey, signer: User, root: PolicyRoot, date: CivilDate) throws(PolicyError)
+        -> String
+    {
         guard signer.has(.igOfficer), signer.active else {
             throw .signing("'\(signer.id)' is not an active IG officer in the users file; only IG officers sign approvals")
         }
-        guard let publicKey = signer.publicKey, Hex.encode(publicKey) == key.publicKeyHex else {
-            throw .signing("the key does not match the public key of '\(signer.id)' in the users file")
+        guard let publicKey = root.keys[signer.id], Hex.encode(publicKey) == key.publicKeyHex else {
+            throw .signing("the key does not match the public key of '\(signer.id)' in the policy root (\(root.path))")
         }
-        let log = DiagnosticLog()
-        guard let root = PolicyYAML.parse(Array(text.utf8), file: file, log: log) else { throw .invalidPolicy(log.sorted) }
-        guard case .mapping(let entries) = root.kind else { throw .signing("\(file): a signed policy file must be a mapping") }
-        // Split on LF only, so CRLF lines keep their CR and joining restores the original bytes.
-        var lines = text.unicodeScalars.split(separator: "\n", omittingEmptySubsequences: false).map { String(String.UnicodeScalarView($0)) }
-        if let approval = entries.first(where: { $0.key == "approval" }) {
-            let start = approval.keyLine - 1
-            guard lines.indices.contains(start), lines[start].hasPrefix("approval:") else {
-                throw .signing("\(file):\(approval.keyLine): 'approval' must be a top-level key at the start of its line")
-            }
-            var end = start + 1
-            func isBlank(_ line: String) -> Bool { line.unicodeScalars.allSatisfy { $0 == " " || $0 == "\r" } }
-            while end < lines.count, lines[end].hasPrefix(" ") || isBlank(lines[end]) { end += 1 }
-            while end > start + 1, isBlank(lines[end - 1]) { end -= 1 }
-            lines.removeSubrange(start..<end)
-        }
-        var kept = lines.joined(separator: "\n")
-        if !kept.isEmpty && !kept.hasSuffix("\n") { kept += "\n" }
+        let (root, kept) = try removingTopLevelBlock("approval", from: text, file: file)
         let content = PolicyLoader.signedContent(root)
         let signature = try key.signature(for: ApprovalSignature.message(content: content, signer: signer.id, date: date))
         let signed = kept + "approval:\n  signer: \(signer.id)\n  date: \(date)\n  signature: \(Hex.encode(signature))\n"
@@ -89,6 +76,30 @@ public enum PolicySigning {
         let (_, users) = PolicyLoader.readUsers(root, file: path, log: log)
         guard log.isEmpty else { throw .invalidPolicy(log.sorted) }
         return Dictionary(users.map { ($0.value.id, $0.value) }, uniquingKeysWith: { a, _ in a })
+    }
+
+    /// Parses `text`, checks that it is a block mapping, and removes its top-level `key:` block (the key's line and the
+    /// indented or blank lines after it). Returns the parsed text and the text kept, ending in a newline.
+    static func removingTopLevelBlock(_ key: String, from text: String, file: String) throws(PolicyError) -> (PolicyNode, String) {
+        let log = DiagnosticLog()
+        guard let root = PolicyYAML.parse(Array(text.utf8), file: file, log: log) else { throw .invalidPolicy(log.sorted) }
+        guard case .mapping(let entries) = root.kind else { throw .signing("\(file): a signed policy file must be a mapping") }
+        // Split on LF only, so CRLF lines keep their CR and joining restores the original bytes.
+        var lines = text.unicodeScalars.split(separator: "\n", omittingEmptySubsequences: false).map { String(String.UnicodeScalarView($0)) }
+        if let block = entries.first(where: { $0.key == key }) {
+            let start = block.keyLine - 1
+            guard lines.indices.contains(start), lines[start].hasPrefix("\(key):") else {
+                throw .signing("\(file):\(block.keyLine): '\(key)' must be a top-level key at the start of its line")
+            }
+            var end = start + 1
+            func isBlank(_ line: String) -> Bool { line.unicodeScalars.allSatisfy { $0 == " " || $0 == "\r" } }
+            while end < lines.count, lines[end].hasPrefix(" ") || lines[end].hasPrefix("-") || isBlank(lines[end]) { end += 1 }
+            while end > start + 1, isBlank(lines[end - 1]) { end -= 1 }
+            lines.removeSubrange(start..<end)
+        }
+        var kept = lines.joined(separator: "\n")
+        if !kept.isEmpty && !kept.hasSuffix("\n") { kept += "\n" }
+        return (root, kept)
     }
 }
 

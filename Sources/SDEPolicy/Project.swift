@@ -118,7 +118,8 @@ extension PolicyLoader {
             id: id, title: title, purpose: purpose, lawfulBasis: lawfulBasis, status: status, members: members.map(\.value),
             datasets: datasetNames.map(\.value), queries: queryNames.map(\.value), disclosure: disclosure, start: start, expiry: expiry,
             dataWindow: window, approval: approval,
-            approvalStatus: ApprovalSignature.status(of: approval, content: signedContent(root), users: context.users))
+            approvalStatus: ApprovalSignature.status(
+                of: approval, content: signedContent(root), users: context.users, keys: context.signingKeys, root: context.rootPath))
     }
 
     private static func readProjectDisclosure(_ project: FieldReader, profiles: [String: DisclosureProfile]) -> ProjectDisclosure? {

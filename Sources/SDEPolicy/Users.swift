@@ -36,20 +36,16 @@ public struct User: Sendable, Hashable {
     public let active: Bool
     /// Last day the safe-researcher training is valid (required for researchers).
     public let trainingExpires: CivilDate?
-    /// Raw 32-byte Ed25519 public key (required for IG officers; verifies their approvals).
-    public let publicKey: [UInt8]?
 
-    /// Creates a user (the loader builds them from `users.yaml`).
-    public init(
-        id: String, name: String, organisation: String, roles: Set<Role>, active: Bool, trainingExpires: CivilDate?, publicKey: [UInt8]?
-    ) {
+    /// Creates a user (the loader builds them from `users.yaml`). An IG officer's signing key is not here: it is in the
+    /// policy root (``PolicyRoot/keys``).
+    public init(id: String, name: String, organisation: String, roles: Set<Role>, active: Bool, trainingExpires: CivilDate?) {
         self.id = id
         self.name = name
         self.organisation = organisation
         self.roles = roles
         self.active = active
         self.trainingExpires = trainingExpires
-        self.publicKey = publicKey
     }
 
     /// Whether the user holds `role`.
@@ -100,28 +96,20 @@ extension PolicyLoader {
             if roles.contains(.researcher) && !fields.has("training_expires") {
                 fields.error(fields.line, "researcher '\(id ?? "?")' needs 'training_expires' (safe-researcher training expiry date)")
             }
-            var publicKey: [UInt8]? = nil
-            if let keyNode = fields.node("public_key", required: false), let text = fields.text(keyNode, "public_key") {
-                if let bytes = Hex.decode(text), bytes.count == 32, ApprovalSignature.isValidPublicKey(bytes) {
-                    publicKey = bytes
-                } else {
-                    fields.error(keyNode.line, "'public_key' must be a 32-byte Ed25519 public key in hex (64 characters)")
-                }
-            }
-            if roles.contains(.igOfficer) && !fields.has("public_key") {
-                fields.error(fields.line, "IG officer '\(id ?? "?")' needs 'public_key' to sign approvals")
-            }
-            if !roles.contains(.igOfficer) && fields.has("public_key") {
-                fields.error(fields.line(of: "public_key"), "only IG officers hold signing keys; remove 'public_key' or add role ig_officer")
+            if fields.has("public_key") {
+                // The keys that verify approvals come from the signed root: a key here would be one whoever writes the
+                // file could substitute.
+                fields.error(
+                    fields.line(of: "public_key"),
+                    "IG officers' public keys are in the policy root (\(PolicyRoot.directory)/<version>.yaml), not in the users file: remove "
+                        + "'public_key'")
             }
             guard let id, let name, let organisation, let active else { continue }
             guard userIDs.insert(id).inserted else {
                 fields.error(fields.line(of: "id"), "duplicate user id '\(id)'")
                 continue
             }
-            let user = User(
-                id: id, name: name, organisation: organisation, roles: roles, active: active, trainingExpires: training,
-                publicKey: publicKey)
+            let user = User(id: id, name: name, organisation: organisation, roles: roles, active: active, trainingExpires: training)
             users.append(Located(value: user, line: fields.line))
         }
         return (organisations, users)

@@ -77,7 +77,7 @@ extension PolicyLoader {
     /// Reads one `queries/<id>.yaml` file against the loaded datasets.
     static func readQuery(
         _ root: PolicyNode, file: String, stem: String, datasets: [String: Dataset], reference: ReferenceCodes, users: [String: User],
-        log: DiagnosticLog
+        keys: [String: [UInt8]], rootPath: String, log: DiagnosticLog
     ) -> VettedQuery? {
         guard let fields = FieldReader(root, file: file, what: "a vetted query", allowed: queryKeys, log: log) else { return nil }
         let id = fields.identifier("id")
@@ -124,7 +124,7 @@ extension PolicyLoader {
             parameters.append(parameter)
         }
         guard ok, let id, let title, let description, let dimensionNames, let measureNames else { return nil }
-        let status = ApprovalSignature.status(of: approval, content: signedContent(root), users: users)
+        let status = ApprovalSignature.status(of: approval, content: signedContent(root), users: users, keys: keys, root: rootPath)
         return VettedQuery(
             id: id, title: title, description: description, dataset: dataset.id, dimensions: dimensionNames.map(\.value),
             measures: measureNames.map(\.value), filters: filters, parameters: parameters, approval: approval, approvalStatus: status)

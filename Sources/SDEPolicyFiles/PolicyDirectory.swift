@@ -7,7 +7,7 @@ public import SDEPolicy
 /// let policy = try PolicyDirectory.load(at: "Policies", reference: codes)
 /// ```
 public enum PolicyDirectory {
-    /// The policy files under `directory`: top-level `*.yaml`/`*.yml` files and those in `projects/` and `queries/`,
+    /// The policy files under `directory`: top-level `*.yaml`/`*.yml` files and those in `projects/`, `queries/` and `root/`,
     /// named relative to `directory`. Hidden files and other files (such as `README.md`) are skipped. At most
     /// ``PolicyLimits/maxFileBytes`` + 1 bytes are read from each, so an oversized file is reported, not loaded.
     public static func files(at directory: String) throws(PolicyError) -> [PolicySourceFile] {
@@ -15,7 +15,7 @@ public enum PolicyDirectory {
         for name in try entries(directory) {
             let path = directory + "/" + name
             if isDirectory(path) {
-                guard name == PolicySet.projectsDirectory || name == PolicySet.queriesDirectory else { continue }
+                guard [PolicySet.projectsDirectory, PolicySet.queriesDirectory, PolicyRoot.directory].contains(name) else { continue }
                 for inner in try entries(path) where isYAML(inner) && !isDirectory(path + "/" + inner) {
                     files.append(PolicySourceFile(path: name + "/" + inner, bytes: try read(path + "/" + inner)))
                 }
@@ -35,8 +35,7 @@ public enum PolicyDirectory {
         do {
             return try PolicySet.load(sources, reference: reference)
         } catch {
-            let prefix = directory.hasSuffix("/") ? directory : directory + "/"
-            throw .invalidPolicy(error.diagnostics.map { PolicyDiagnostic(file: prefix + $0.file, line: $0.line, message: $0.message) })
+            throw error.locating(in: directory)
         }
     }
 

@@ -1,15 +1,15 @@
 import Logging
-import SDEAudit
 import SDEPolicy
 import SDEService
 import ServiceLifecycle
 import UnixSignals
 
-/// Reloads the policy set on SIGHUP. An invalid set makes the broker serve nothing (fail closed) until a valid one is
-/// loaded; every reload is audited (`policy.loaded` or `policy.rejected`).
+/// Reloads the policy set on SIGHUP through the activation: the files are checked offline (signatures, thresholds,
+/// manifest digests, floors) and against the versions this broker accepted (rollback, pinning). A set refused either
+/// way makes the broker serve nothing (fail closed) until a valid one is loaded; every reload is audited
+/// (`policy.loaded`, `policy.pinned` or `policy.rejected`).
 struct PolicyReloader: Service {
-    let gate: AccessGate
-    let load: @Sendable () throws(PolicyError) -> PolicySet
+    let activation: PolicyActivation
     let logger: Logger
 
     func run() async throws {
@@ -18,20 +18,15 @@ struct PolicyReloader: Service {
         }
     }
 
-    /// Loads the policy directory again and swaps it in (or serves nothing while it is invalid).
+    /// Loads the policy directory again and swaps it in (or serves nothing while it is refused).
     func reload() async {
-        let state = await gate.policies.reload(load)
-        switch state {
-        case .valid(let policy): logger.notice("policy set reloaded", metadata: ["sde.policy.digest": "\(policy.digest)"])
-        case .invalid: logger.error("policy set invalid after reload: serving nothing until it is fixed")
-        }
-        do {
-            try await gate.recordUnauthorized(
-                actor: AuditEventDraft.brokerActor, AuditSubject(state.isReady ? .policyLoaded : .policyRejected),
-                outcome: state.isReady ? .allowed : .error, reason: state.isReady ? nil : "policy_invalid")
-        } catch {
-            // The server keeps running: while the trail cannot be written nothing is released anyway.
-            logger.error("the policy reload could not be audited: the audit trail is unavailable")
+        switch await activation.activate(auditingEveryLoad: true) {
+        case .valid(let policy):
+            logger.notice(
+                "policy set reloaded",
+                metadata: ["sde.policy.digest": "\(policy.digest)", "sde.policy.manifest_version": "\(policy.trust.manifest.version)"])
+        case .invalid(let error):
+            logger.error("policy set refused after reload: serving nothing until it is fixed", metadata: ["sde.policy.error": "\(error.code)"])
         }
     }
 }

@@ -125,6 +125,18 @@ public struct AccessGate: Sendable {
             try Self.draft(actor, role: nil, subject: subject, outcome: outcome, reason: reason, parameters: parameters, policyDigest: digest))
     }
 
+    /// Records an event about a policy set being put in force (or refused), as the broker, under `policyDigest` (the
+    /// set's, which is not yet the one in force when the event is written).
+    @discardableResult
+    public func recordPolicyEvent(
+        _ subject: AuditSubject, outcome: AuditOutcome, reason: String?, parameters: [String: String] = [:], policyDigest: String?
+    ) async throws -> AuditEvent {
+        try await record(
+            try Self.draft(
+                AuditEventDraft.brokerActor, role: nil, subject: subject, outcome: outcome, reason: reason, parameters: parameters,
+                policyDigest: policyDigest))
+    }
+
     /// Records `draft`; a trail that cannot be written is ``ServiceError/Code/auditUnavailable``.
     private func record(_ draft: AuditEventDraft) async throws -> AuditEvent {
         do {

@@ -1,17 +1,18 @@
 import SDEDisclosure
 public import SDEAudit
+public import SDEPolicy
 public import SDECommon
 import SDEQuery
 public import SDEService
 
 /// The broker's PostgreSQL behind the service layer's ports: vetted queries and the differencing ledger, stored
-/// releases, API tokens and the audit search, each call on a connection from ``connections``.
+/// releases, API tokens, the audit search and the accepted policy versions, each call on a connection from ``connections``.
 ///
 /// ```swift
 /// let store = PostgresStore(connections: .direct(config, logger: logger))
 /// let broker = Broker(gate: gate, store: store, releases: store, tokens: store, auditArchive: store)
 /// ```
-public struct PostgresStore: ProtectedQueryStore, ReleaseArchive, TokenRepository, AuditArchive {
+public struct PostgresStore: ProtectedQueryStore, ReleaseArchive, TokenRepository, AuditArchive, PolicyVersionLedger {
     /// Where connections come from.
     public let connections: DatabaseConnections
     /// How vetted queries run (statement timeout, cell cap).
@@ -68,6 +69,12 @@ public struct PostgresStore: ProtectedQueryStore, ReleaseArchive, TokenRepositor
 
     public func search(_ filter: AuditFilter, limit: Int) async throws -> [AuditEvent] {
         try await connections.withDatabase { db in try await AuditEvents.search(in: db, filter: filter, limit: limit) }
+    }
+
+    public func admit(
+        _ trust: PolicyTrust, beforeCommit: (PolicyAdmission) async throws -> Void
+    ) async throws -> Result<PolicyAdmission, PolicyError> {
+        try await connections.withDatabase { db in try await PolicyVersionStore.admit(trust, on: db, beforeCommit: beforeCommit) }
     }
 
     /// One connection's worth of the protected-query port.

@@ -37,6 +37,12 @@ import Testing
             #expect(policy.projects[id]?.approvalStatus.isApproved == true, "\(id)")
         }
         #expect(policy.projects["P2026-006"]?.approvalStatus == .unsigned)
+        // Signed as a broker requires: two IG officers, both needed for any change; their private keys are not here.
+        #expect(policy.trust.root.version == 1 && policy.trust.root.threshold == 2)
+        #expect(Set(policy.trust.root.keys.keys) == ["ig-helen-moore", "ig-ruth-mensah"])
+        #expect(policy.trust.manifestSigners == ["ig-helen-moore", "ig-ruth-mensah"])
+        #expect(policy.trust.manifest.files.count == 18)
+        #expect(policy.trust.root.keys.keys.allSatisfy { policy.users[$0]?.has(.igOfficer) == true && policy.users[$0]?.active == true })
         let standard = try #require(policy.profiles["research-standard"]?.rules)
         #expect(standard.threshold == 10 && standard.roundingBase == 1 && standard.dominanceN == 2)
         #expect(standard.perturbation == CellKeyPerturbation(maxNoise: 4, variance: 2.5, magnitudeShare: 0.10))

@@ -74,7 +74,7 @@ struct MalformedCase: Sendable, CustomTestStringConvertible {
     @Test func aPolicyDirectoryThatCannotLoadSaysWhichKindOfFailure() throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("sde-policy-\(UUID().uuidString)").path
         defer { try? FileManager.default.removeItem(atPath: directory) }
-        for subdirectory in ["projects", "queries"] {
+        for subdirectory in ["projects", "queries", "root"] {
             try FileManager.default.createDirectory(atPath: directory + "/" + subdirectory, withIntermediateDirectories: true)
         }
         for (path, text) in try Fixture.standard.signedFiles() {

@@ -91,8 +91,9 @@ struct BrokenFixture: Sendable, CustomTestStringConvertible {
             name: "unknown role", file: "users.yaml", old: "roles: [operator]", new: "roles: [admin]", at: "roles: [admin]",
             message: "unknown role 'admin'"),
         BrokenFixture(
-            name: "IG officer without key", file: "users.yaml", old: "    public_key: \(Fixture.otherKey.publicKeyHex)\n", new: "",
-            at: "  - id: ig-old", message: "IG officer 'ig-old' needs 'public_key'"),
+            name: "IG officer's key in the users file", file: "users.yaml", old: "    roles: [ig_officer]\n    active: false\n",
+            new: "    roles: [ig_officer]\n    active: false\n    public_key: \(Fixture.otherKey.publicKeyHex)\n", at: "public_key:",
+            message: "IG officers' public keys are in the policy root"),
         BrokenFixture(
             name: "minimum is never released", file: "datasets.yaml", old: "kind: median", new: "kind: min", at: "kind: min",
             message: "min is never released"),

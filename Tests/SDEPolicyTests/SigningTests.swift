@@ -64,11 +64,12 @@ import Testing
 
     @Test func signingKeepsTheRestOfTheFileAndReplacesAnOldApproval() throws {
         let text = try #require(Fixture.standard.files[Self.projectPath])
-        let once = try PolicySigning.sign(text: text, file: Self.projectPath, key: Fixture.key, signer: .igOfficer, date: Fixture.signingDate)
+        let once = try PolicySigning.sign(
+            text: text, file: Self.projectPath, key: Fixture.key, signer: .igOfficer, root: Fixture.root, date: Fixture.signingDate)
         #expect(once.hasPrefix(text))
         #expect(once.components(separatedBy: "approval:").count == 2)
         let later = CivilDate(year: 2026, month: 3, day: 1)!
-        let twice = try PolicySigning.sign(text: once, file: Self.projectPath, key: Fixture.key, signer: .igOfficer, date: later)
+        let twice = try PolicySigning.sign(text: once, file: Self.projectPath, key: Fixture.key, signer: .igOfficer, root: Fixture.root, date: later)
         #expect(twice.hasPrefix(text))
         #expect(twice.components(separatedBy: "approval:").count == 2)
         #expect(twice.contains("date: 2026-03-01"))
@@ -80,8 +81,10 @@ import Testing
 
     @Test func signingKeepsWindowsLineEndingsByteForByte() throws {
         let text = try #require(Fixture.standard.files[Self.projectPath]).replacingOccurrences(of: "\n", with: "\r\n")
-        let once = try PolicySigning.sign(text: text, file: Self.projectPath, key: Fixture.key, signer: .igOfficer, date: Fixture.signingDate)
-        let twice = try PolicySigning.sign(text: once, file: Self.projectPath, key: Fixture.key, signer: .igOfficer, date: Fixture.signingDate)
+        let once = try PolicySigning.sign(
+            text: text, file: Self.projectPath, key: Fixture.key, signer: .igOfficer, root: Fixture.root, date: Fixture.signingDate)
+        let twice = try PolicySigning.sign(
+            text: once, file: Self.projectPath, key: Fixture.key, signer: .igOfficer, root: Fixture.root, date: Fixture.signingDate)
         #expect(Array(once.utf8).starts(with: Array(text.utf8)))
         #expect(Array(twice.utf8).starts(with: Array(text.utf8)))
         #expect(twice.components(separatedBy: "approval:").count == 2)
@@ -92,21 +95,20 @@ import Testing
         let approvalStart = try #require(signed.range(of: "approval:"))
         let block = String(signed[approvalStart.lowerBound...])
         let moved = "id: p1\n" + block + String(signed[..<approvalStart.lowerBound]).replacingOccurrences(of: "id: p1\n", with: "")
-        let resigned = try PolicySigning.sign(text: moved, file: Self.projectPath, key: Fixture.key, signer: .igOfficer, date: Fixture.signingDate)
+        let resigned = try PolicySigning.sign(
+            text: moved, file: Self.projectPath, key: Fixture.key, signer: .igOfficer, root: Fixture.root, date: Fixture.signingDate)
         #expect(resigned.hasPrefix("id: p1\n# A current"))
         #expect(resigned.hasSuffix(block))
     }
 
     @Test func onlyAnActiveIGOfficerWithTheMatchingKeyMaySign() throws {
         let text = try #require(Fixture.standard.files[Self.projectPath])
-        let researcher = User(
-            id: "res", name: "R", organisation: "uni", roles: [.researcher], active: true, trainingExpires: Fixture.today, publicKey: nil)
-        let former = User(
-            id: "ig-old", name: "F", organisation: "sde", roles: [.igOfficer], active: false, trainingExpires: nil,
-            publicKey: Hex.decode(Fixture.otherKey.publicKeyHex))
-        for (signer, key) in [(researcher, Fixture.key), (former, Fixture.otherKey), (User.igOfficer, Fixture.otherKey)] {
+        let researcher = User(id: "res", name: "R", organisation: "uni", roles: [.researcher], active: true, trainingExpires: Fixture.today)
+        let former = User(id: "ig-old", name: "F", organisation: "sde", roles: [.igOfficer], active: false, trainingExpires: nil)
+        let unrooted = User(id: "ig-new", name: "N", organisation: "sde", roles: [.igOfficer], active: true, trainingExpires: nil)
+        for (signer, key) in [(researcher, Fixture.key), (former, Fixture.otherKey), (User.igOfficer, Fixture.otherKey), (unrooted, SigningKey())] {
             #expect(throws: PolicyError.self) {
-                try PolicySigning.sign(text: text, file: Self.projectPath, key: key, signer: signer, date: Fixture.signingDate)
+                try PolicySigning.sign(text: text, file: Self.projectPath, key: key, signer: signer, root: Fixture.root, date: Fixture.signingDate)
             }
         }
     }
@@ -137,8 +139,12 @@ import Testing
         #expect(try PolicyFileSigning.readKey(at: keyPath).publicKeyHex == key.publicKeyHex)
 
         var fixture = Fixture.standard
-        fixture.files["users.yaml"] = fixture.files["users.yaml"]?.replacingOccurrences(of: Fixture.key.publicKeyHex, with: key.publicKeyHex)
+        fixture.roots = [
+            "root/1.yaml": try Fixture.signedRoot(Fixture.rootText(keys: [("ig", key), ("ig-old", Fixture.otherKey)]), by: [("ig", key)])
+        ]
+        fixture.manifestSigners = [("ig", key)]
         fixture.unsigned = Set(fixture.files.keys)
+        try FileManager.default.createDirectory(atPath: directory + "/root", withIntermediateDirectories: true)
         for (path, text) in try fixture.signedFiles() {
             try Data(text.utf8).write(to: URL(fileURLWithPath: directory + "/" + path))
         }
@@ -153,6 +159,12 @@ import Testing
         }
         #expect(try PolicyDirectory.load(at: directory, reference: Fixture.reference).projects["p1"]?.approvalStatus == .unsigned)
         try PolicyFileSigning.signFile(at: projectFile, keyFile: keyPath, signer: "ig", policyDirectory: directory, date: Fixture.signingDate)
+        // The approval changed the file: no set loads until the IG team signs a new manifest over it.
+        let unsigned = #expect(throws: PolicyError.self) { try PolicyDirectory.load(at: directory, reference: Fixture.reference) }
+        #expect(unsigned?.diagnostics.map(\.description).contains { $0.hasPrefix(projectFile + ":1: changed since") } == true)
+        let manifest = try PolicyFileSigning.signManifest(
+            policyDirectory: directory, keyFile: keyPath, signer: "ig", reference: Fixture.reference, date: Fixture.signingDate)
+        #expect(manifest.version == 2 && manifest.isNewVersion && manifest.changes == ["changed: projects/p1.yaml"])
         #expect(try PolicyDirectory.load(at: directory, reference: Fixture.reference).projects["p1"]?.approvalStatus.isApproved == true)
     }
 

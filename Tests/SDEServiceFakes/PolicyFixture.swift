@@ -2,8 +2,14 @@ import Foundation
 public import SDECommon
 public import SDEPolicy
 
-/// A small, complete policy set as YAML text, signed on demand with a key generated for this test run: what the policy
+/// A small, complete policy set as YAML text, signed on demand with keys generated for this test run: what the policy
 /// tests edit and break, and what the service and HTTP tests decide under.
+///
+/// The set is signed as a broker requires: `root/1.yaml` names the IG officers' keys (``key`` for `ig`, ``otherKey``
+/// for `ig-old`, threshold 1, signed by `ig`), projects and queries carry `ig`'s approvals, and `manifest.yaml` lists
+/// every other file's SHA-256, signed by `ig`. Edits before signing (``replace(_:_:_:)``) are what the IG team signed;
+/// ``tampering`` is applied after the approvals but before the manifest (a change the IG team signed into the set
+/// without re-approving the file), ``afterManifest`` after everything (a change nobody signed).
 ///
 /// ```swift
 /// var fixture = PolicyFixture.standard
@@ -11,7 +17,7 @@ public import SDEPolicy
 /// let policy = try fixture.load()
 /// ```
 public struct PolicyFixture: Sendable {
-    /// The IG officer `ig`'s signing key (its public half is in `users.yaml`).
+    /// The IG officer `ig`'s signing key (its public half is in `root/1.yaml`).
     public static let key = SigningKey()
     /// The inactive IG officer `ig-old`'s key.
     public static let otherKey = SigningKey()
@@ -23,16 +29,48 @@ public struct PolicyFixture: Sendable {
     /// The day fixture files are signed on.
     public static let signingDate = CivilDate(year: 2026, month: 1, day: 2)!
     /// The fixture's IG officer, who signs fixture files.
-    public static let signer = User(
-        id: "ig", name: "Ida Governance", organisation: "sde", roles: [.igOfficer], active: true, trainingExpires: nil,
-        publicKey: Hex.decode(key.publicKeyHex))
+    public static let signer = User(id: "ig", name: "Ida Governance", organisation: "sde", roles: [.igOfficer], active: true, trainingExpires: nil)
 
-    /// The files by path, as YAML text.
+    /// The unsigned text of a policy root naming `keys` (id and key) with `threshold`.
+    public static func rootText(version: Int = 1, threshold: Int = 1, keys: [(id: String, key: SigningKey)]) -> String {
+        "# Test root.\nversion: \(version)\nthreshold: \(threshold)\nkeys:\n"
+            + keys.map { "  - id: \($0.id)\n    public_key: \($0.key.publicKeyHex)\n" }.joined()
+    }
+
+    /// `text` (root `version`'s) signed by each of `signers`, on top of `previous`.
+    public static func signedRoot(_ text: String, version: Int = 1, previous: PolicyRoot? = nil, by signers: [(id: String, key: SigningKey)]) throws
+        -> String
+    {
+        var text = text
+        for (id, key) in signers {
+            text = try PolicySigning.signRoot(
+                text: text, file: PolicyRoot.path(version: version), previous: previous, key: key, signer: id, date: signingDate
+            ).text
+        }
+        return text
+    }
+
+    /// The standard root 1: `ig` and `ig-old`, threshold 1, signed by `ig`.
+    public static let standardRoot: String = try! signedRoot(rootText(keys: [("ig", key), ("ig-old", otherKey)]), by: [("ig", key)])
+    /// The standard root, parsed.
+    public static let root: PolicyRoot = try! PolicySigning.roots(in: [PolicySourceFile(path: "root/1.yaml", bytes: Array(standardRoot.utf8))])[0]
+
+    /// The files the manifest covers, by path, as YAML text.
     public var files: [String: String]
+    /// The policy roots, by path (`root/1.yaml`, ...).
+    public var roots: [String: String] = ["root/1.yaml": PolicyFixture.standardRoot]
+    /// The key `ig` signs approvals with (the root must hold it for them to count).
+    public var approvalKey = PolicyFixture.key
     /// Signed files (projects and queries) left unsigned.
     public var unsigned: Set<String> = []
-    /// Edits applied after signing: (path, old, new).
+    /// Edits applied after signing the approvals, before the manifest: (path, old, new).
     public var tampering: [(path: String, old: String, new: String)] = []
+    /// Who signs the manifest (none: no manifest at all).
+    public var manifestSigners: [(signer: String, key: SigningKey)] = [("ig", PolicyFixture.key)]
+    /// The manifest's version.
+    public var manifestVersion = 1
+    /// Edits applied after the manifest is signed (including to the manifest and roots): (path, old, new).
+    public var afterManifest: [(path: String, old: String, new: String)] = []
 
     /// A fixture of `files`.
     public init(files: [String: String]) {
@@ -46,22 +84,41 @@ public struct PolicyFixture: Sendable {
         return true
     }
 
-    /// The files as they would be on disk: signed (unless listed in `unsigned`), then tampered with.
+    /// The latest root of ``roots`` that verifies (the standard root when they do not).
+    public var latestRoot: PolicyRoot {
+        let sources = roots.map { PolicySourceFile(path: $0.key, bytes: Array($0.value.utf8)) }
+        return (try? PolicySigning.roots(in: sources))?.last ?? Self.root
+    }
+
+    /// The files as they would be on disk: approvals signed (unless listed in `unsigned`), tampered with, the roots
+    /// added, the manifest signed, then edited after.
     public func signedFiles() throws -> [String: String] {
         var result: [String: String] = [:]
+        let root = latestRoot
         for (path, text) in files {
             let signable = path.hasPrefix("projects/") || path.hasPrefix("queries/")
             result[path] =
                 signable && !unsigned.contains(path)
-                ? try PolicySigning.sign(text: text, file: path, key: Self.key, signer: Self.signer, date: Self.signingDate) : text
+                ? try PolicySigning.sign(text: text, file: path, key: approvalKey, signer: Self.signer, root: root, date: Self.signingDate) : text
         }
-        for edit in tampering {
-            guard let text = result[edit.path], let range = text.range(of: edit.old) else {
-                throw FixtureError(message: "fixture tampering: '\(edit.old)' not found in \(edit.path)")
-            }
-            result[edit.path] = text.replacingCharacters(in: range, with: edit.new)
+        try Self.apply(tampering, to: &result)
+        if !manifestSigners.isEmpty {
+            let covered = result.map { PolicySourceFile(path: $0.key, bytes: Array($0.value.utf8)) }
+            result[PolicyManifest.file] = try PolicySigning.manifest(
+                version: manifestVersion, covering: covered, signers: manifestSigners, date: Self.signingDate)
         }
+        result.merge(roots) { _, root in root }
+        try Self.apply(afterManifest, to: &result)
         return result
+    }
+
+    private static func apply(_ edits: [(path: String, old: String, new: String)], to files: inout [String: String]) throws {
+        for edit in edits {
+            guard let text = files[edit.path], let range = text.range(of: edit.old) else {
+                throw FixtureError(message: "fixture edit: '\(edit.old)' not found in \(edit.path)")
+            }
+            files[edit.path] = text.replacingCharacters(in: range, with: edit.new)
+        }
     }
 
     /// The signed files as the loader reads them.
@@ -103,13 +160,11 @@ public struct PolicyFixture: Sendable {
                 organisation: sde
                 roles: [ig_officer]
                 active: true
-                public_key: \(PolicyFixture.key.publicKeyHex)
               - id: ig-old
                 name: Former Officer
                 organisation: sde
                 roles: [ig_officer]
                 active: false
-                public_key: \(PolicyFixture.otherKey.publicKeyHex)
               - id: reg
                 name: Reggie Lator
                 organisation: cqc

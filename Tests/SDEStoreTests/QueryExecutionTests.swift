@@ -18,15 +18,21 @@ import Testing
     static let period = ["from": "2023Q2", "to": "2024Q4"]
     static let periodCondition = "BETWEEN DATE '2023-04-01' AND DATE '2024-12-31'"
 
-    /// The example policy set, with `datasets.yaml` edited and `extra` files added.
-    static func policy(editingDatasets edit: (String) -> String = { $0 }, extra: [String: String] = [:]) throws -> PolicySet {
+    /// The local authority and region codes of `Sql/local_authorities.csv`.
+    static func referenceCodes() throws -> ReferenceCodes {
         let authorities = try LocalAuthority.load(from: TestPostgres.sqlDirectory + "/local_authorities.csv")
-        let codes = ReferenceCodes(regionOfLocalAuthority: Dictionary(uniqueKeysWithValues: authorities.map { ($0.code, $0.regionCode) }))
-        let files = try PolicyDirectory.files(at: root + "/Policies").map { file in
-            file.path == PolicySet.datasetsFile
-                ? PolicySourceFile(path: file.path, bytes: Array(edit(String(decoding: file.bytes, as: UTF8.self)).utf8)) : file
+        return ReferenceCodes(regionOfLocalAuthority: Dictionary(uniqueKeysWithValues: authorities.map { ($0.code, $0.regionCode) }))
+    }
+
+    /// The example policy set; with `datasets.yaml` edited or `extra` files added, re-signed under the test run's own root
+    /// (``TestTrust``), as the IG team would sign the change.
+    static func policy(editingDatasets edit: ((String) -> String)? = nil, extra: [String: String] = [:]) throws -> PolicySet {
+        var files = try PolicyDirectory.files(at: root + "/Policies")
+        if edit != nil || !extra.isEmpty {
+            let added = extra.map { PolicySourceFile(path: $0.key, bytes: Array($0.value.utf8)) }
+            files = try TestTrust.resign(files + added, edits: edit.map { [PolicySet.datasetsFile: $0] } ?? [:])
         }
-        return try PolicySet.load(files + extra.map { PolicySourceFile(path: $0.key, bytes: Array($0.value.utf8)) }, reference: codes)
+        return try PolicySet.load(files, reference: try referenceCodes())
     }
 
     /// The example query `id` compiled for an allowed researcher over ``period`` (plus `extra` parameters).

@@ -294,7 +294,7 @@ import Testing
                     }
                     return try await group.reduce(into: statuses) { $0.append($1) }
                 }
-                #expect(statuses.filter { $0 == 200 }.count == 24)
+                #expect(statuses.filter { $0 == 200 }.count == 24, "\(statuses.sorted())")
                 #expect(statuses.filter { $0 == 401 }.count == 8)
                 var sequences: [Int64] = []
                 try await AuditEvents.forEach(in: broker.db) { if $0.sequence > start { sequences.append($0.sequence) } }

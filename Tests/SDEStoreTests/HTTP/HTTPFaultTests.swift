@@ -4,6 +4,7 @@ import HummingbirdTesting
 import PostgresNIO
 import SDEAudit
 import SDEHTTP
+import SDEPolicyFiles
 import SDEServer
 import SDEStore
 import Testing
@@ -18,8 +19,9 @@ import UnixSignals
 /// reloader hears (another suite's servers merely reload their valid policies and audit that), and a reload during the
 /// audit outage below would find the trail failing too.
 @Suite(.serialized) struct HTTPFaultTests {
-    /// The reloader in the application's service group reloads on SIGHUP: an invalid set serves nothing (and the server
-    /// is not ready) until a valid one is loaded; both reloads are audited.
+    /// The reloader in the application's service group reloads on SIGHUP: an invalid set, or one that does not extend the
+    /// signed versions pinned at start, serves nothing (and the server is not ready) until a valid one is loaded; every
+    /// reload is audited.
     @Test func anInvalidPolicyReloadServesNothingUntilAValidOneIsLoaded() async throws {
         let policies = FileManager.default.temporaryDirectory.appendingPathComponent("sde-policies-\(UUID().uuidString)").path
         try FileManager.default.copyItem(atPath: QueryExecutionTests.root + "/Policies", toPath: policies)
@@ -52,6 +54,25 @@ import UnixSignals
                         try await Task.sleep(for: .milliseconds(20))
                     }
                     #expect(actions.isSuperset(of: [.policyRejected, .policyLoaded]))
+
+                    // A set signed under another root than the one pinned at start (a key of the operator's own): a
+                    // reload refuses it and serves nothing, audited as a rollback; the pinned set is served again after.
+                    let original = try PolicyDirectory.files(at: policies)
+                    try TestTrust.write(try TestTrust.resign(original, manifestVersion: 9), to: policies)
+                    try await Self.hangUp { try await client.request(.get, "/readyz").status == 503 }
+                    let forged = try await client.run("P2025-002", "requests-by-la-quarter", window, token: token)
+                    #expect(forged.status == 503 && forged.errorCode == "policy_invalid")
+                    var reasons: [String] = []
+                    for _ in 0..<50 where !reasons.contains("policy_rollback") {
+                        reasons = []
+                        try await AuditEvents.forEach(in: broker.db) {
+                            if $0.action == .policyRejected, let reason = $0.reason { reasons.append(reason) }
+                        }
+                        try await Task.sleep(for: .milliseconds(20))
+                    }
+                    #expect(reasons.contains("policy_rollback"))
+                    try TestTrust.write(original, to: policies)
+                    try await Self.hangUp { try await client.request(.get, "/readyz").status == 200 }
                     #expect(try await broker.audit.verify(broker.db).isIntact)
                 }
             }
