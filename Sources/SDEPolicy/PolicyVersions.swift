@@ -1,4 +1,4 @@
-public import SDECommon
+import SDECommon
 
 /// A root or manifest version a broker accepted, as its database records it (`broker.policy_version`).
 public struct PolicyVersionRecord: Sendable, Hashable, CustomStringConvertible {

@@ -1,4 +1,4 @@
-public import SDEAudit
+import SDEAudit
 public import SDEPolicy
 
 /// The signed policy versions a broker accepted (`broker.policy_version` in the store): the port behind rollback
