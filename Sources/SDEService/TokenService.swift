@@ -75,7 +75,7 @@ public struct TokenService: Sendable {
             throw try await refuse(.denied(.policyInvalid), "The policy set is invalid: run `sde-broker policy check`.")
         }
         guard let entry = policy.users[user], entry.active, entry.has(.operator) else {
-            throw try await refuse(.denied(.wrongRole), "'\(user)' is not an active operator in the policy set.")
+            throw try await refuse(.denied(.wrongRole), "There is no active \(Identifier.mention(user, as: "operator")) in the policy set.")
         }
         let today = gate.today()
         let operators = try await repository.list().filter { token in
@@ -123,7 +123,7 @@ public struct TokenService: Sendable {
 
     private func issue(for user: String, expires: CivilDate, access: Access) async throws -> IssuedToken {
         guard let entry = access.policy.users[user], entry.active else {
-            throw try await gate.refuse(access, AccessDenial(.unknownUser, "'\(user)' is not an active user in the policy set."))
+            throw try await gate.refuse(access, AccessDenial(.unknownUser, "There is no active \(Identifier.mention(user, as: "user")) in the policy set."))
         }
         let issued = try await gate.auditingFailures(of: access) { try await repository.issue(user: user, expires: expires) }
         do {
