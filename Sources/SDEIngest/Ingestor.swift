@@ -178,7 +178,7 @@ public struct Ingestor: Sendable {
     ) async throws -> (read: Int, quarantined: Int) {
         var read = 0
         var quarantined = 0
-        try await db.connection.copyFrom(table: target.name, columns: target.columns, logger: db.logger) { writer in
+        try await db.connection.copyFrom(table: target.name, columns: target.columns, logger: db.logger.postgresDriver) { writer in
             var buffer: [UInt8] = []
             buffer.reserveCapacity(batchSize * 160)
             do {

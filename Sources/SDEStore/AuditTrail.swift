@@ -229,7 +229,7 @@ public actor AuditTrail {
             mirror.rollback(undo)
             try? await self.db?.connection.close()
             self.db = nil
-            logger.error("audit write failed", metadata: ["sde.audit.error": "\(error)"])
+            logger.error("audit write failed", metadata: ["sde.audit.error": "\(DatabaseSession.logDescription(error))"])
             throw StoreError.auditUnavailable("audit unavailable: the audit database could not be written, so nothing was released")
         }
     }

@@ -27,7 +27,7 @@ public struct DatabaseConnections: Sendable {
     /// Connections leased from a pool of `config`'s server, and the pool, a service that must run (in the server's
     /// service group) for as long as they are used.
     public static func pool(_ config: DatabaseConfig, logger: Logger) -> (connections: DatabaseConnections, pool: any Service) {
-        let client = PostgresClient(configuration: config.clientConfiguration, backgroundLogger: logger)
+        let client = PostgresClient(configuration: config.clientConfiguration, backgroundLogger: logger.postgresDriver)
         return (DatabaseConnections(source: .pooled(client), logger: logger), client)
     }
 
@@ -46,7 +46,7 @@ public struct DatabaseConnections: Sendable {
             } catch let error as StoreError {
                 throw error
             } catch where !leased {
-                logger.debug("connection lease failed", metadata: ["sde.db.error": "\(String(reflecting: error))"])
+                logger.debug("connection lease failed", metadata: ["sde.db.error": "\(DatabaseSession.reason(error))"])
                 throw StoreError.databaseUnavailable("cannot get a database connection: \(DatabaseSession.reason(error))")
             }
         }
