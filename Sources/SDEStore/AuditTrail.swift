@@ -130,15 +130,29 @@ public actor AuditTrail {
         try await enqueue(nil)
     }
 
-    /// Whether the trail can be written now: the mirror directory is writable and the audit database answers (after a
-    /// failure this reconnects, as the next write would). For readiness checks; writes nothing.
+    /// Whether the trail can be written now, checked without writing an event (for readiness checks): the mirror can
+    /// be appended to (``AuditMirror/canAppend(at:)``: today's file opens for appending, the file system has room),
+    /// and the database answers within two seconds with the trail's role allowed to insert audit events in a
+    /// writable database (not a read-only session, not a standby). After a failure this reconnects, as the next
+    /// write would.
     public func probe() async -> Bool {
-        guard access(mirror.directory, W_OK) == 0 else { return false }
+        guard mirror.canAppend(at: Self.now()) else { return false }
+        var session: DatabaseSession?
         do {
-            try await connection().ping(within: .seconds(2), onTimeout: .auditUnavailable("the audit database did not answer in time"))
-            return true
+            let db = try await connection()
+            session = db
+            return try await db.withDeadline(.seconds(2), onTimeout: .auditUnavailable("the audit database did not answer in time")) {
+                let rows = try await db.query(
+                    """
+                    SELECT has_table_privilege('broker.audit_event', 'INSERT') AND NOT pg_is_in_recovery()
+                        AND current_setting('transaction_read_only') = 'off'
+                    """, "check the audit insert privilege")
+                var writable = false
+                for try await value in rows.decode(Bool.self) { writable = value }
+                return writable
+            }
         } catch {
-            if let db { await discard(db) }
+            if let session { await discard(session) }
             return false
         }
     }
