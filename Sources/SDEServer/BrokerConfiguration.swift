@@ -1,6 +1,7 @@
 public import Logging
 public import SDECommon
 public import SDEPolicy
+public import SDEService
 public import SDEStore
 
 /// Where a broker's parts are and how it serves: the one description `serve`, the command line and the tests share.
@@ -33,6 +34,9 @@ public struct BrokerConfiguration: Sendable {
     public var executor = QueryExecutor()
     /// How long an audit write may take before the trail gives up on it (and releases nothing).
     public var auditWriteTimeout: Duration = .seconds(10)
+    /// How many failed authentications one client address may have in how long before `serve` answers its failures
+    /// with 429 `too_many_requests` (audited once per burst) rather than 401 (each audited).
+    public var authenticationLimits: AuthenticationLimiter.Limits = .standard
     /// Today's date, for decisions and token expiry.
     public var today: @Sendable () -> CivilDate = CivilDate.utcToday
 

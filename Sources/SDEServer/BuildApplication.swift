@@ -26,7 +26,9 @@ public func buildApplication(
     let cache = configuration.statisticsCacheCells > 0
         ? StatisticsCache(capacity: configuration.statisticsCacheCells, onLookup: metrics.statisticsLookup) : nil
     let gate = AccessGate(policies: policies, trail: trail, today: configuration.today)
-    let broker = Broker(gate: gate, store: store, releases: store, tokens: store, auditArchive: store, cache: cache)
+    let broker = Broker(
+        gate: gate, store: store, releases: store, tokens: store, auditArchive: store, cache: cache,
+        authenticationLimiter: AuthenticationLimiter(limits: configuration.authenticationLimits))
     let api = BrokerAPI(broker: broker, metrics: metrics, logger: logger)
     var app = Application(
         router: api.router(),
