@@ -32,6 +32,9 @@ public struct BrokerConfiguration: Sendable {
     public var statisticsCacheCells = 200_000
     /// How vetted queries run (statement timeout, cell cap).
     public var executor = QueryExecutor()
+    /// How long a request waits for a pooled database connection before it fails `database_unavailable` (while
+    /// PostgreSQL is gone; the pool reconnects by itself once it is back). Well under the statement timeout.
+    public var databaseLeaseTimeout: Duration = .seconds(5)
     /// How long an audit write may take before the trail gives up on it (and releases nothing).
     public var auditWriteTimeout: Duration = .seconds(10)
     /// How many failed authentications one client address may have in how long before `serve` answers its failures

@@ -1,4 +1,5 @@
 public import Logging
+import NIOConcurrencyHelpers
 import PostgresNIO
 public import ServiceLifecycle
 
@@ -12,7 +13,7 @@ public import ServiceLifecycle
 public struct DatabaseConnections: Sendable {
     private enum Source: Sendable {
         case direct(DatabaseConfig)
-        case pooled(PostgresClient)
+        case pooled(PostgresClient, leaseTimeout: Duration)
     }
 
     private let source: Source
@@ -26,39 +27,138 @@ public struct DatabaseConnections: Sendable {
 
     /// Connections leased from a pool of `config`'s server, and the pool, a service that must run (in the server's
     /// service group) for as long as they are used.
-    public static func pool(_ config: DatabaseConfig, logger: Logger) -> (connections: DatabaseConnections, pool: any Service) {
+    ///
+    /// A request waits at most `leaseTimeout` for a connection: postgres-nio's pool keeps a lease waiting while it
+    /// retries a server that is gone (about a minute before its circuit breaker opens), so without a bound the first
+    /// requests after PostgreSQL dies would hang. The pool itself keeps reconnecting in the background (with a backoff
+    /// of 100 ms growing by a quarter per failed attempt, at most a minute), so once the server is back on the same
+    /// address, requests are served again without a restart.
+    public static func pool(_ config: DatabaseConfig, leaseTimeout: Duration = .seconds(5), logger: Logger) -> (
+        connections: DatabaseConnections, pool: any Service
+    ) {
         let client = PostgresClient(configuration: config.clientConfiguration, backgroundLogger: logger.postgresDriver)
-        return (DatabaseConnections(source: .pooled(client), logger: logger), client)
+        return (DatabaseConnections(source: .pooled(client, leaseTimeout: leaseTimeout), logger: logger), client)
     }
 
-    /// Runs `body` with a connection; failures to get one are ``StoreError/databaseUnavailable(_:)``.
+    /// Runs `body` with a connection; failures to get one (none within the lease timeout, too) are
+    /// ``StoreError/databaseUnavailable(_:)``.
     public func withDatabase<Result: Sendable>(_ body: (DatabaseSession) async throws -> Result) async throws -> Result {
+        try await withDatabase(leasingWithin: nil, body)
+    }
+
+    /// ``withDatabase(_:)``, waiting at most `limit` (if shorter than the pool's lease timeout) for a pooled connection.
+    private func withDatabase<Result: Sendable>(
+        leasingWithin limit: Duration?, _ body: (DatabaseSession) async throws -> Result
+    ) async throws -> Result {
         switch source {
         case .direct(let config):
             return try await DatabaseSession.with(config, logger: logger, body)
-        case .pooled(let client):
-            var leased = false
+        case .pooled(let client, let leaseTimeout):
+            let lease: PooledLease
             do {
-                return try await client.withConnection { connection in
-                    leased = true
-                    return try await body(DatabaseSession(connection: connection, logger: logger))
-                }
-            } catch let error as StoreError {
-                throw error
-            } catch where !leased {
-                logger.debug("connection lease failed", metadata: ["sde.db.error": "\(DatabaseSession.reason(error))"])
+                lease = try await PooledLease.acquire(from: client, within: min(leaseTimeout, limit ?? leaseTimeout))
+            } catch {
+                logger.debug("connection lease failed", metadata: ["sde.db.error": "\(DatabaseSession.logDescription(error))"])
+                if let error = error as? StoreError { throw error }
                 throw StoreError.databaseUnavailable("cannot get a database connection: \(DatabaseSession.reason(error))")
             }
+            defer { lease.release() }
+            return try await body(DatabaseSession(connection: lease.connection, logger: logger))
         }
     }
 
-    /// Whether the database answers `SELECT 1` within `timeout` (a readiness check).
+    /// Whether the database answers `SELECT 1` within `timeout` (a readiness check); a pooled connection is waited for
+    /// no longer than that either.
     public func answers(within timeout: Duration) async -> Bool {
         do {
-            try await withDatabase { db in try await db.ping(within: timeout, onTimeout: .databaseUnavailable("the database did not answer in time")) }
+            try await withDatabase(leasingWithin: timeout) { db in try await db.ping(within: timeout, onTimeout: .databaseUnavailable("the database did not answer in time")) }
             return true
         } catch {
             return false
+        }
+    }
+}
+
+/// A connection leased from a `PostgresClient` within a deadline, used by the current task and then given back.
+///
+/// `PostgresClient` lends connections only inside `withConnection`'s closure, and a lease cannot be bounded in time
+/// from outside it without moving the caller's work into another task. So a helper task leases and hands the
+/// connection over, then holds the lease until ``release()``; if the deadline (or the caller's cancellation) comes
+/// first, the lease request is cancelled, and a connection that arrives late goes straight back to the pool.
+private struct PooledLease: Sendable {
+    let connection: PostgresConnection
+    private let done: OneShot<Void>
+
+    static func acquire(from client: PostgresClient, within timeout: Duration) async throws -> PooledLease {
+        let ready = OneShot<PostgresConnection>()
+        let done = OneShot<Void>()
+        let holder = Task {
+            do {
+                try await client.withConnection { connection in
+                    // Refused when the caller gave up meanwhile: the closure returns and the pool has it back.
+                    guard ready.complete(.success(connection)) else { return }
+                    try? await done.value
+                }
+            } catch {
+                ready.complete(.failure(error))
+            }
+        }
+        let timer = Task {
+            try await Task.sleep(for: timeout)
+            ready.complete(.failure(StoreError.databaseUnavailable("no database connection within \(timeout)")))
+        }
+        defer { timer.cancel() }
+        do {
+            let connection = try await withTaskCancellationHandler {
+                try await ready.value
+            } onCancel: {
+                ready.complete(.failure(CancellationError()))
+            }
+            return PooledLease(connection: connection, done: done)
+        } catch {
+            holder.cancel()
+            throw error
+        }
+    }
+
+    /// Gives the connection back to the pool.
+    func release() { done.complete(.success(())) }
+}
+
+/// A value delivered once, awaited by one task: the first ``complete(_:)`` wins, later ones are refused.
+private final class OneShot<Value: Sendable>: Sendable {
+    private enum State {
+        case pending(CheckedContinuation<Value, any Error>?)
+        case completed(Result<Value, any Error>)
+    }
+
+    private let state = NIOLockedValueBox(State.pending(nil))
+
+    /// Delivers `result`; false when a result was delivered before.
+    @discardableResult
+    func complete(_ result: Result<Value, any Error>) -> Bool {
+        let waiter: CheckedContinuation<Value, any Error>?? = state.withLockedValue { state in
+            guard case .pending(let waiter) = state else { return .none }
+            state = .completed(result)
+            return .some(waiter)
+        }
+        guard case .some(let continuation) = waiter else { return false }
+        continuation?.resume(with: result)
+        return true
+    }
+
+    /// The result, once delivered.
+    var value: Value {
+        get async throws {
+            try await withCheckedThrowingContinuation { continuation in
+                let delivered: Result<Value, any Error>? = state.withLockedValue { state in
+                    switch state {
+                    case .pending: state = .pending(continuation); return nil
+                    case .completed(let result): return result
+                    }
+                }
+                if let delivered { continuation.resume(with: delivered) }
+            }
         }
     }
 }
