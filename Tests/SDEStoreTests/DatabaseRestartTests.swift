@@ -76,7 +76,7 @@ import Testing
             try? FileManager.default.removeItem(atPath: mirror)
         }
         let config = try await cluster.start(logger: TestPostgres.logger)
-        try await DatabaseSession.with(config, logger: TestPostgres.logger) { db in
+        _ = try await DatabaseSession.with(config, logger: TestPostgres.logger) { db in
             try await Migrator(sqlDirectory: TestPostgres.sqlDirectory).migrate(db)
         }
         let (connections, pool) = DatabaseConnections.pool(config, logger: TestPostgres.logger)
