@@ -32,8 +32,9 @@ public struct BrokerConfiguration: Sendable {
     public var statisticsCacheCells = 200_000
     /// How vetted queries run (statement timeout, cell cap).
     public var executor = QueryExecutor()
-    /// How long a request waits for a pooled database connection before it fails `database_unavailable` (while
-    /// PostgreSQL is gone; the pool reconnects by itself once it is back). Well under the statement timeout.
+    /// How long a request waits for a pooled database connection while none is in use (PostgreSQL is gone) before it
+    /// fails `database_unavailable`; the pool reconnects by itself once it is back. While connections are in use (the
+    /// pool is busy), a request waits up to the statement timeout instead.
     public var databaseLeaseTimeout: Duration = .seconds(5)
     /// How long an audit write may take before the trail gives up on it (and releases nothing).
     public var auditWriteTimeout: Duration = .seconds(10)

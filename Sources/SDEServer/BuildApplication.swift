@@ -21,7 +21,9 @@ public func buildApplication(
     let policies = PolicyRegistry(PolicyState(loading: load))
     guard await policies.state.isReady else { throw ServerError.policyInvalid(await policies.state.summary) }
     let trail = try await configuration.openAuditTrail(logger: logger)
-    let (connections, pool) = DatabaseConnections.pool(configuration.database, leaseTimeout: configuration.databaseLeaseTimeout, logger: logger)
+    let (connections, pool) = DatabaseConnections.pool(
+        configuration.database, leaseTimeout: configuration.databaseLeaseTimeout, busyLeaseTimeout: configuration.executor.statementTimeout,
+        logger: logger)
     let store = PostgresStore(connections: connections, executor: configuration.executor)
     let cache = configuration.statisticsCacheCells > 0
         ? StatisticsCache(capacity: configuration.statisticsCacheCells, onLookup: metrics.statisticsLookup) : nil

@@ -13,7 +13,7 @@ public import ServiceLifecycle
 public struct DatabaseConnections: Sendable {
     private enum Source: Sendable {
         case direct(DatabaseConfig)
-        case pooled(PostgresClient, leaseTimeout: Duration)
+        case pooled(PostgresClient, LeasePolicy)
     }
 
     private let source: Source
@@ -28,16 +28,19 @@ public struct DatabaseConnections: Sendable {
     /// Connections leased from a pool of `config`'s server, and the pool, a service that must run (in the server's
     /// service group) for as long as they are used.
     ///
-    /// A request waits at most `leaseTimeout` for a connection: postgres-nio's pool keeps a lease waiting while it
-    /// retries a server that is gone (about a minute before its circuit breaker opens), so without a bound the first
-    /// requests after PostgreSQL dies would hang. The pool itself keeps reconnecting in the background (with a backoff
-    /// of 100 ms growing by a quarter per failed attempt, at most a minute), so once the server is back on the same
-    /// address, requests are served again without a restart.
-    public static func pool(_ config: DatabaseConfig, leaseTimeout: Duration = .seconds(5), logger: Logger) -> (
-        connections: DatabaseConnections, pool: any Service
-    ) {
+    /// How long a request waits for a connection is bounded, because postgres-nio's pool keeps a lease waiting while
+    /// it retries a server that is gone (about a minute before its circuit breaker opens): a request that has waited
+    /// `leaseTimeout` while no connection of this pool is in use (so the pool is not busy, the server is not accepting
+    /// connections) fails `database_unavailable` then; while connections are in use (the pool is busy serving others)
+    /// it waits up to `busyLeaseTimeout` (the statement timeout, by default), then fails likewise. The pool itself keeps
+    /// reconnecting in the background (with a backoff of 100 ms growing by a quarter per failed attempt, at most a
+    /// minute), so once the server is back on the same address, requests are served again without a restart.
+    public static func pool(
+        _ config: DatabaseConfig, leaseTimeout: Duration = .seconds(5), busyLeaseTimeout: Duration = .seconds(30), logger: Logger
+    ) -> (connections: DatabaseConnections, pool: any Service) {
         let client = PostgresClient(configuration: config.clientConfiguration, backgroundLogger: logger.postgresDriver)
-        return (DatabaseConnections(source: .pooled(client, leaseTimeout: leaseTimeout), logger: logger), client)
+        let policy = LeasePolicy(idle: leaseTimeout, busy: max(leaseTimeout, busyLeaseTimeout))
+        return (DatabaseConnections(source: .pooled(client, policy), logger: logger), client)
     }
 
     /// Runs `body` with a connection; failures to get one (none within the lease timeout, too) are
@@ -53,10 +56,10 @@ public struct DatabaseConnections: Sendable {
         switch source {
         case .direct(let config):
             return try await DatabaseSession.with(config, logger: logger, body)
-        case .pooled(let client, let leaseTimeout):
+        case .pooled(let client, let policy):
             let lease: PooledLease
             do {
-                lease = try await PooledLease.acquire(from: client, within: min(leaseTimeout, limit ?? leaseTimeout))
+                lease = try await PooledLease.acquire(from: client, policy: limit.map(policy.limited) ?? policy)
             } catch {
                 logger.debug("connection lease failed", metadata: ["sde.db.error": "\(DatabaseSession.logDescription(error))"])
                 if let error = error as? StoreError { throw error }
@@ -79,6 +82,26 @@ public struct DatabaseConnections: Sendable {
     }
 }
 
+/// How long a pooled lease may wait: `idle` while none of the pool's connections is in use (the server is not
+/// accepting connections), `busy` while some are (the pool is serving other requests), and how many are in use.
+private struct LeasePolicy: Sendable {
+    let idle: Duration
+    let busy: Duration
+    /// Leases of this pool held now.
+    let inUse: NIOLockedValueBox<Int>
+
+    init(idle: Duration, busy: Duration, inUse: NIOLockedValueBox<Int> = NIOLockedValueBox(0)) {
+        self.idle = idle
+        self.busy = busy
+        self.inUse = inUse
+    }
+
+    /// The same policy, waiting at most `limit` in any case.
+    func limited(to limit: Duration) -> LeasePolicy {
+        LeasePolicy(idle: min(idle, limit), busy: min(busy, limit), inUse: inUse)
+    }
+}
+
 /// A connection leased from a `PostgresClient` within a deadline, used by the current task and then given back.
 ///
 /// `PostgresClient` lends connections only inside `withConnection`'s closure, and a lease cannot be bounded in time
@@ -88,8 +111,9 @@ public struct DatabaseConnections: Sendable {
 private struct PooledLease: Sendable {
     let connection: PostgresConnection
     private let done: OneShot<Void>
+    private let policy: LeasePolicy
 
-    static func acquire(from client: PostgresClient, within timeout: Duration) async throws -> PooledLease {
+    static func acquire(from client: PostgresClient, policy: LeasePolicy) async throws -> PooledLease {
         let ready = OneShot<PostgresConnection>()
         let done = OneShot<Void>()
         let holder = Task {
@@ -104,8 +128,13 @@ private struct PooledLease: Sendable {
             }
         }
         let timer = Task {
-            try await Task.sleep(for: timeout)
-            ready.complete(.failure(StoreError.databaseUnavailable("no database connection within \(timeout)")))
+            // Checked every `idle` interval: gone as soon as nothing is in use, at the latest after `busy`.
+            let start = ContinuousClock.now
+            repeat {
+                try await Task.sleep(for: min(policy.idle, policy.busy - (ContinuousClock.now - start)))
+            } while policy.inUse.withLockedValue({ $0 }) > 0 && ContinuousClock.now - start < policy.busy
+            let waited = (ContinuousClock.now - start).components.seconds
+            ready.complete(.failure(StoreError.databaseUnavailable("no database connection within \(waited) s")))
         }
         defer { timer.cancel() }
         do {
@@ -114,7 +143,8 @@ private struct PooledLease: Sendable {
             } onCancel: {
                 ready.complete(.failure(CancellationError()))
             }
-            return PooledLease(connection: connection, done: done)
+            policy.inUse.withLockedValue { $0 += 1 }
+            return PooledLease(connection: connection, done: done, policy: policy)
         } catch {
             holder.cancel()
             throw error
@@ -122,7 +152,10 @@ private struct PooledLease: Sendable {
     }
 
     /// Gives the connection back to the pool.
-    func release() { done.complete(.success(())) }
+    func release() {
+        policy.inUse.withLockedValue { $0 -= 1 }
+        done.complete(.success(()))
+    }
 }
 
 /// A value delivered once, awaited by one task: the first ``complete(_:)`` wins, later ones are refused.
