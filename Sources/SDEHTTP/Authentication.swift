@@ -21,4 +21,3 @@ struct TokenAuthenticator: RouterMiddleware {
         return try await next(request, context)
     }
 }
-

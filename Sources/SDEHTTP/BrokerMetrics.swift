@@ -54,7 +54,8 @@ public final class BrokerMetrics: Sendable {
     private static var authenticationLimited: MetricNameDescriptor {
         descriptor(
             "authentication", "limited", "total",
-            "Requests refused with too_many_requests because their client failed authentication too often; audited=true for the one audited per burst")
+            "Requests refused with too_many_requests because their client failed authentication too often "
+                + "(audited=true: the one refusal of a burst that was audited)")
     }
     private static var queryRuns: MetricNameDescriptor {
         descriptor("query", "runs", "total", "Vetted query runs by outcome (released, denial reason or failure code)")

@@ -193,7 +193,9 @@ extension PolicySet {
     private func evaluate(user userID: String, action: AccessAction, now: CivilDate) -> Result<AccessGrant, AccessDenial> {
         guard let user = users[userID] else {
             return .failure(
-                AccessDenial(.unknownUser, "There is no \(Identifier.mention(userID, as: "user")) registered with the broker; ask your IG officer to add you."))
+                AccessDenial(
+                    .unknownUser,
+                    "There is no \(Identifier.mention(userID, as: "user")) registered with the broker; ask your IG officer to add you."))
         }
         guard user.active else {
             return .failure(AccessDenial(.userInactive, "The account '\(user.id)' is disabled; contact your IG officer."))
@@ -288,7 +290,8 @@ extension PolicySet {
             return .failure(
                 AccessDenial(
                     .unknownQuery,
-                    "There is no \(Identifier.mention(queryID, as: "vetted query")); project \(project.id) may run: \(project.queries.joined(separator: ", "))."))
+                    "There is no \(Identifier.mention(queryID, as: "vetted query")); project \(project.id) may run: "
+                        + "\(project.queries.joined(separator: ", "))."))
         }
         guard project.queries.contains(query.id) else {
             return .failure(

@@ -60,7 +60,8 @@ public enum PolicyDirectory {
         var status = stat()
         guard fstat(fd, &status) == 0 else { throw .unreadable(path, "cannot open file") }
         guard status.st_mode & S_IFMT == S_IFREG else {
-            throw .invalidPolicy([PolicyDiagnostic(file: path, line: 1, message: "not a regular file (a FIFO, device or socket): only regular files are read")])
+            let message = "not a regular file (a FIFO, device or socket): only regular files are read"
+            throw .invalidPolicy([PolicyDiagnostic(file: path, line: 1, message: message)])
         }
         do {
             return Array(try handle.read(upToCount: limit + 1) ?? Data())

@@ -64,7 +64,8 @@ public struct TokenService: Sendable {
             var event: AuditEvent?
             if first {
                 event = try await gate.recordUnauthorized(
-                    actor: AuditEventDraft.anonymousActor, AuditSubject(.authFailed), outcome: .denied, reason: ServiceError.Code.tooManyRequests.description,
+                    actor: AuditEventDraft.anonymousActor, AuditSubject(.authFailed), outcome: .denied,
+                    reason: ServiceError.Code.tooManyRequests.description,
                     parameters: [
                         "client": client, "failures": String(limiter.limits.failures), "window_seconds": String(limiter.limits.windowSeconds),
                     ])
@@ -150,7 +151,8 @@ public struct TokenService: Sendable {
 
     private func issue(for user: String, expires: CivilDate, access: Access) async throws -> IssuedToken {
         guard let entry = access.policy.users[user], entry.active else {
-            throw try await gate.refuse(access, AccessDenial(.unknownUser, "There is no active \(Identifier.mention(user, as: "user")) in the policy set."))
+            let user = Identifier.mention(user, as: "user")
+            throw try await gate.refuse(access, AccessDenial(.unknownUser, "There is no active \(user) in the policy set."))
         }
         let issued = try await gate.auditingFailures(of: access) { try await repository.issue(user: user, expires: expires) }
         do {

@@ -74,7 +74,9 @@ public struct DatabaseConnections: Sendable {
     /// no longer than that either.
     public func answers(within timeout: Duration) async -> Bool {
         do {
-            try await withDatabase(leasingWithin: timeout) { db in try await db.ping(within: timeout, onTimeout: .databaseUnavailable("the database did not answer in time")) }
+            try await withDatabase(leasingWithin: timeout) { db in
+                try await db.ping(within: timeout, onTimeout: .databaseUnavailable("the database did not answer in time"))
+            }
             return true
         } catch {
             return false

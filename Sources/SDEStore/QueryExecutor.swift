@@ -57,7 +57,8 @@ public struct QueryExecutor: Sendable {
         try await inReaderTransaction(query, on: db) { what, _ in
             var count = 0
             do {
-                for try await _ in try await db.connection.query(PostgresQuery(unsafeSQL: query.sql, binds: query.bindings), logger: db.logger.postgresDriver) {
+                let statement = PostgresQuery(unsafeSQL: query.sql, binds: query.bindings)
+                for try await _ in try await db.connection.query(statement, logger: db.logger.postgresDriver) {
                     count += 1
                 }
             } catch {

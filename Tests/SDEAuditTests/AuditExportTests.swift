@@ -80,15 +80,22 @@ import Testing
         while i < chars.count {
             let c = chars[i]
             if quoted {
-                if c == "\"" {
-                    if i + 1 < chars.count && chars[i + 1] == "\"" { field.append("\""); i += 1 } else { quoted = false }
-                } else { field.append(c) }
+                if c != "\"" {
+                    field.append(c)
+                } else if i + 1 < chars.count && chars[i + 1] == "\"" {
+                    field.append("\"")
+                    i += 1
+                } else {
+                    quoted = false
+                }
             } else if c == "\"" {
                 quoted = true
             } else if c == "," {
                 fields.append(field)
                 field = ""
-            } else { field.append(c) }
+            } else {
+                field.append(c)
+            }
             i += 1
         }
         return fields + [field]

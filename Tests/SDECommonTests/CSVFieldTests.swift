@@ -12,7 +12,9 @@ import Testing
         #expect(CSVField.text(value) == expected)
     }
 
-    @Test(arguments: [("", ""), ("E06000001", "E06000001"), ("a=b", "a=b"), ("North East, inner", "\"North East, inner\""), ("say \"hi\"", "\"say \"\"hi\"\"\"")])
+    @Test(arguments: [
+        ("", ""), ("E06000001", "E06000001"), ("a=b", "a=b"), ("North East, inner", "\"North East, inner\""), ("say \"hi\"", "\"say \"\"hi\"\"\""),
+    ])
     func otherTextIsOnlyQuotedWhenNeeded(_ value: String, _ expected: String) {
         #expect(CSVField.text(value) == expected)
     }

@@ -23,7 +23,8 @@ import Testing
                 ("/v1/projects/\(encoded)/queries/q1/runs", "project"), ("/v1/projects/p1/queries/\(encoded)/runs", "vetted query"),
                 ("/v1/projects/\(encoded)/queries", "project"),
             ] {
-                let reply = try await client.send(uri.hasSuffix("runs") ? .post : .get, uri, token: researcher, body: uri.hasSuffix("runs") ? "{}" : nil)
+                let reply = try await client.send(
+                    uri.hasSuffix("runs") ? .post : .get, uri, token: researcher, body: uri.hasSuffix("runs") ? "{}" : nil)
                 #expect(reply.status == .notFound, "\(uri)")
                 #expect(!Self.message(reply).contains(text) && !Self.message(reply).contains(encoded), "\(Self.message(reply))")
                 #expect(Self.message(reply).contains("\(what) named in the request"), "\(Self.message(reply))")
@@ -37,7 +38,8 @@ import Testing
     func bodyNamesAreRepeatedOnlyWhenPlain(_ text: String) async throws {
         try await API.test { client, fake in
             let token = try await fake.token(for: "res")
-            let name = String(decoding: try JSONSerialization.data(withJSONObject: [text], options: [.fragmentsAllowed]), as: UTF8.self).dropFirst().dropLast()
+            let name = String(decoding: try JSONSerialization.data(withJSONObject: [text], options: [.fragmentsAllowed]), as: UTF8.self).dropFirst()
+                .dropLast()
             for body in [#"{"parameters": {}, \#(name): 1}"#, #"{"parameters": {\#(name): 1}}"#, #"{"parameters": {\#(name): "1"}}"#] {
                 let reply = try await client.send(.post, "/v1/projects/p1/queries/q1/runs", token: token, body: body)
                 #expect([.badRequest, .unprocessableContent].contains(reply.status), "\(body)")

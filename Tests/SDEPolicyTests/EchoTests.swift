@@ -6,7 +6,9 @@ import Testing
 /// A caller's id is repeated in a refusal only when it is a plain identifier (issue 13: `There is no project
 /// 'E06000001'--'`); anything else is "project named in the request".
 @Suite struct EchoTests {
-    static let hostile = ["E06000001'--'", "=WEBSERVICE(\"http://x.test\")", "p1\nInjected: yes", "<script>x</script>", String(repeating: "p", count: 65)]
+    static let hostile = [
+        "E06000001'--'", "=WEBSERVICE(\"http://x.test\")", "p1\nInjected: yes", "<script>x</script>", String(repeating: "p", count: 65),
+    ]
 
     static func denials(for text: String) throws -> [(what: String, denial: AccessDenial)] {
         let policy = try Fixture.standard.load()

@@ -64,7 +64,9 @@ import Testing
         let (connections, pool) = DatabaseConnections.pool(config, logger: Self.logger)
         let running = Task { try await pool.run() }
         defer { running.cancel() }
-        let waited = await Self.timeToFail { _ = try await connections.withDatabase { db in try await db.ping(within: .seconds(1), onTimeout: .databaseUnavailable("")) } }
+        let waited = await Self.timeToFail {
+            _ = try await connections.withDatabase { db in try await db.ping(within: .seconds(1), onTimeout: .databaseUnavailable("")) }
+        }
         // 5 s by default; the bound leaves room for a loaded machine's scheduling, and stays under the 30 s statement
         // timeout (the pool on its own kept the request about 67 s).
         #expect(waited < .seconds(25), "waited \(waited)")
@@ -129,8 +131,11 @@ import Testing
             let back = ContinuousClock.now
             var recovered: Duration?
             while recovered == nil, ContinuousClock.now - back < .seconds(30) {
-                if (try? await select()) != nil, (try? await trail.record(try draft())) != nil { recovered = ContinuousClock.now - back }
-                else { try await Task.sleep(for: .milliseconds(200)) }
+                if (try? await select()) != nil, (try? await trail.record(try draft())) != nil {
+                    recovered = ContinuousClock.now - back
+                } else {
+                    try await Task.sleep(for: .milliseconds(200))
+                }
             }
             #expect(recovered.map { $0 < .seconds(10) } == true, "serving again within seconds of the restart: \(String(describing: recovered))")
 

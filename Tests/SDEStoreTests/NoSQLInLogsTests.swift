@@ -32,7 +32,8 @@ final class CapturedLog: Sendable {
 
         func log(event: LogEvent) {
             let merged = metadata.merging(event.metadata ?? [:]) { $1 }
-            capture.append("\(event.level) \(event.message) \(merged.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " "))")
+            capture.append(
+                "\(event.level) \(event.message) \(merged.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " "))")
         }
     }
 }
@@ -51,7 +52,9 @@ final class CapturedLog: Sendable {
             // A negative LIMIT makes PostgreSQL refuse the statement (SQLSTATE 2201W).
             await #expect(throws: (any Error).self) { try await store.search(AuditFilter(project: "P1"), limit: -1) }
             let lines = capture.all
-            #expect(lines.contains { $0.contains("search the audit trail") && $0.contains("SQLSTATE 2201W") }, "\(lines.filter { !$0.hasPrefix("trace") })")
+            #expect(
+                lines.contains { $0.contains("search the audit trail") && $0.contains("SQLSTATE 2201W") },
+                "\(lines.filter { !$0.hasPrefix("trace") })")
             for line in lines {
                 for fragment in Self.sqlFragments { #expect(!line.contains(fragment), "\(fragment) in: \(line)") }
             }
