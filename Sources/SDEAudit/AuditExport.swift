@@ -65,7 +65,8 @@ public struct AuditExporter: Sendable {
     private var rows = 0
 
     /// The CSV columns, in order. Parameters, suppressed-cell counts and checkpoints are canonical JSON objects;
-    /// absent values are empty fields.
+    /// absent values are empty fields. Every field goes through ``CSVField/text(_:)``: an id or reason a caller typed
+    /// that would start a spreadsheet formula (`=`, `+`, `-`, `@`, ...) is exported behind an apostrophe.
     public static let csvColumns = [
         "sequence", "time", "actor", "role", "project", "action", "target", "parameters", "policy_digest", "outcome", "reason",
         "cells_released", "cells_suppressed", "output_sha256", "checkpoint", "prev_hash", "hash",
@@ -97,7 +98,7 @@ public struct AuditExporter: Sendable {
                 event.checkpoint?.jsonValue.canonicalString ?? "",
                 event.prevHash.hex, event.hash.hex,
             ]
-            return fields.map(AuditExporter.csvField).joined(separator: ",") + "\r\n"
+            return fields.map(CSVField.text).joined(separator: ",") + "\r\n"
         }
     }
 
@@ -115,11 +116,5 @@ public struct AuditExporter: Sendable {
         var out = exporter.header
         for event in events where filter.matches(event) { out += exporter.row(event) }
         return out + exporter.footer
-    }
-
-    /// One RFC 4180 field: quoted, with quotes doubled, when it holds a comma, quote, CR or LF.
-    static func csvField(_ value: String) -> String {
-        guard value.utf8.contains(where: { $0 == UInt8(ascii: ",") || $0 == UInt8(ascii: "\"") || $0 == 0x0A || $0 == 0x0D }) else { return value }
-        return "\"" + value.replacing("\"", with: "\"\"") + "\""
     }
 }

@@ -79,6 +79,9 @@ struct QuickstartCommand: AsyncParsableCommand {
         step("3. Synthetic raw extracts (NHS numbers in, as a data provider would send them)")
         let extracts = "\(options.stateDir)/extracts/persons-\(persons)-seed-\(seed)"
         if FileManager.default.fileExists(atPath: extracts) {
+            // Extracts written before they were owner-only (0644 in 0755) are made so: they hold NHS numbers.
+            try SyntheticExtracts.restrictPermissions(of: "\(options.stateDir)/extracts")
+            try SyntheticExtracts.restrictPermissions(of: extracts)
             print("   reusing \(extracts)")
         } else {
             let summary = try SyntheticExtracts.write(

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Hummingbird
 import SDEServer
+import SDEService
 
 /// `sde-broker serve`: the HTTP API, until SIGTERM or SIGINT.
 struct ServeCommand: AsyncParsableCommand {
@@ -12,10 +13,13 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Port to listen on.") var port = 8080
     @Option(help: "Cells of vetted-query statistics kept in memory for repeated queries on unchanged data (0: none).")
     var statisticsCacheCells = 200_000
+    @Option(help: "Failed authentications one client address may have per minute; beyond them its failures get 429, audited once a burst.")
+    var authFailuresPerMinute = 20
     @OptionGroup var options: BrokerOptions
 
     func validate() throws {
         guard statisticsCacheCells >= 0 else { throw ValidationError("--statistics-cache-cells must be 0 or more") }
+        guard authFailuresPerMinute >= 1 else { throw ValidationError("--auth-failures-per-minute must be 1 or more") }
     }
 
     func run() async throws {
@@ -23,6 +27,7 @@ struct ServeCommand: AsyncParsableCommand {
         configuration.host = host
         configuration.port = port
         configuration.statisticsCacheCells = statisticsCacheCells
+        configuration.authenticationLimits = .init(failures: authFailuresPerMinute, window: .seconds(60))
         try await buildApplication(configuration, logger: .cli).runService()
     }
 }

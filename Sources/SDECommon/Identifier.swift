@@ -31,6 +31,18 @@ public enum Identifier {
         return scalars.allSatisfy { ("a"..."z").contains($0) || ("0"..."9").contains($0) || $0 == "_" }
     }
 
+    /// How a message names a thing a caller typed: `kind 'text'` when `text` is a name (``isName(_:)``), otherwise
+    /// `kind named in the request`, so that no caller's text (quotes, formulas, control characters, markup) is ever
+    /// repeated back. Messages read either way: "There is no \(mention)."
+    ///
+    /// ```swift
+    /// Identifier.mention("P2025-002", as: "project")      // "project 'P2025-002'"
+    /// Identifier.mention("E06000001'--'", as: "project")  // "project named in the request"
+    /// ```
+    public static func mention(_ text: String, as kind: String) -> String {
+        isName(text) ? "\(kind) '\(text)'" : "\(kind) named in the request"
+    }
+
     private static func isLetterOrDigit(_ scalar: Unicode.Scalar) -> Bool {
         ("a"..."z").contains(scalar) || ("A"..."Z").contains(scalar) || ("0"..."9").contains(scalar)
     }

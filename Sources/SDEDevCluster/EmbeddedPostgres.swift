@@ -13,7 +13,8 @@ import Glibc
 ///
 /// The cluster lives in one directory (`.sde/` by default): data in `pgdata/`, server log in `postgres.log`, and
 /// `postgres.json` (mode 0600) with the port and the generated administrator password. It listens on 127.0.0.1
-/// only, on a port found free at each start, with password (SCRAM) authentication. When the broker runs as root,
+/// only, with password (SCRAM) authentication, on the port it recorded at its first start, kept across restarts and
+/// crashes so that clients reconnect by themselves (another free port only when something else took that one). When the broker runs as root,
 /// the programs run as the `postgres` user, because PostgreSQL refuses to run as root.
 ///
 /// ```swift
@@ -63,8 +64,12 @@ public struct EmbeddedPostgres: Sendable {
         if case .running = try status() {
             return config(state)
         }
-        state.port = try Self.freeLoopbackPort()
-        try writeState(state)
+        // The recorded port again when it is free, so that a running `serve` (whose pool reconnects to the same
+        // address) finds the cluster after a restart or a crash; another only when something else took it.
+        if state.port == 0 || !Self.isFreeLoopbackPort(state.port) {
+            state.port = try Self.freeLoopbackPort()
+            try writeState(state)
+        }
         let code = try runAsOwner(
             programs.pgCtl,
             ["start", "-w", "-t", "60", "-D", dataDirectory, "-l", logPath, "-o", "-p \(state.port)"]
@@ -192,6 +197,24 @@ public struct EmbeddedPostgres: Sendable {
         guard let pw = getpwnam("postgres") else { throw .processFailed("running as root needs a postgres user to own the cluster") }
         if !FileManager.default.fileExists(atPath: logPath) { _ = FileManager.default.createFile(atPath: logPath, contents: nil) }
         for path in paths { _ = chown(path, pw.pointee.pw_uid, pw.pointee.pw_gid) }
+    }
+
+    /// Whether PostgreSQL could listen on `port` of 127.0.0.1 now: a bind with `SO_REUSEADDR`, as PostgreSQL's own,
+    /// so a port whose old connections linger in TIME_WAIT after a stop still counts as free.
+    static func isFreeLoopbackPort(_ port: Int) -> Bool {
+        guard (1...65535).contains(port) else { return false }
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { return false }
+        defer { close(fd) }
+        var one: Int32 = 1
+        _ = setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, socklen_t(MemoryLayout<Int32>.size))
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        address.sin_port = in_port_t(UInt16(port)).bigEndian
+        return withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0 }
+        }
     }
 
     /// A TCP port on 127.0.0.1 that nothing listens on right now.

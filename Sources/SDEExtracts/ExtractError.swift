@@ -11,7 +11,7 @@ public struct ExtractError: Error, Sendable, Hashable, CustomStringConvertible {
     /// What kind of failure this is; compare with the static members (new codes may be added).
     public struct Code: Sendable, Hashable, CustomStringConvertible {
         private enum Base: String, Sendable, Hashable {
-            case io, alreadyExists, badKeyFile, unknownHeader, badFileName, recordTooLong, badLocalAuthorities, badArgument
+            case io, notRegularFile, alreadyExists, badKeyFile, unknownHeader, badFileName, recordTooLong, badLocalAuthorities, badArgument
         }
 
         private let base: Base
@@ -19,6 +19,8 @@ public struct ExtractError: Error, Sendable, Hashable, CustomStringConvertible {
 
         /// A file or directory could not be opened, read or written.
         public static let io = Code(.io)
+        /// A file to read is not a regular file (a FIFO, a device, a socket, a directory), so it is not read.
+        public static let notRegularFile = Code(.notRegularFile)
         /// A file that must not be overwritten (a key file) already exists.
         public static let alreadyExists = Code(.alreadyExists)
         /// A key file does not hold exactly 64 lower-case hex digits.
@@ -53,6 +55,10 @@ public struct ExtractError: Error, Sendable, Hashable, CustomStringConvertible {
 
     static func io(_ path: String, _ what: String, errno: Int32) -> ExtractError {
         ExtractError(.io, "\(path): cannot \(what) (\(systemErrorMessage(errno)))")
+    }
+
+    static func notRegularFile(_ path: String) -> ExtractError {
+        ExtractError(.notRegularFile, "\(path):1: not a regular file (a FIFO, device, socket or directory): only regular files are read")
     }
 
     static func alreadyExists(_ path: String) -> ExtractError {

@@ -1,3 +1,6 @@
+import Crypto
+import SDECommon
+
 #if canImport(Glibc)
     import Glibc
 #elseif canImport(Darwin)
@@ -106,6 +109,7 @@ public final class ExtractReader {
     }
 
     /// The extract files in `directory`, sorted by name: `hospital_spells.csv` and every `social_care_*.csv`, as full paths.
+    /// They are listed by name only; opening one that is not a regular file (a FIFO, a device) is refused as `file:1`.
     public static func extractFiles(in directory: String) throws(ExtractError) -> [String] {
         guard let dir = opendir(directory) else { throw .io(directory, "open directory", errno: errno) }
         defer { closedir(dir) }
@@ -118,6 +122,22 @@ public final class ExtractReader {
         }
         let base = directory.hasSuffix("/") ? directory : directory + "/"
         return names.sorted().map { base + $0 }
+    }
+
+    /// The lower-case hex SHA-256 of the regular file at `path` (anything else is refused as `path:1`, unread), read in
+    /// chunks: how ingest recognises a file it loaded before.
+    public static func sha256(ofFile path: String) throws(ExtractError) -> String {
+        let file = try InputFile(path: path)
+        var hasher = SHA256()
+        var chunk = [UInt8](repeating: 0, count: 1 << 20)
+        while true {
+            let n = try chunk.withUnsafeMutableBytes { raw in
+                Result { () throws(ExtractError) in try file.readBytes(into: raw.baseAddress!, count: raw.count) }
+            }.get()
+            if n == 0 { break }
+            hasher.update(data: chunk[..<n])
+        }
+        return Hex.encode(hasher.finalize())
     }
 
     private static func fieldsEqual(_ record: CSVRecord, _ columns: [String]) -> Bool {

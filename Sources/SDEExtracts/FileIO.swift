@@ -21,9 +21,24 @@ final class InputFile {
     let path: String
     private let fd: Int32
 
+    /// Opens the regular file at `path` (or a symbolic link to one). Anything else (a FIFO, a device, a socket, a
+    /// directory) is refused as `path:1` without being read: the open does not block (a FIFO nobody writes to would
+    /// otherwise hang ingest), and the type is checked on the opened descriptor, so it cannot be swapped in between.
     init(path: String) throws(ExtractError) {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        let fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)
         guard fd >= 0 else { throw .io(path, "open for reading", errno: errno) }
+        var status = stat()
+        guard fstat(fd, &status) == 0 else {
+            let code = errno
+            close(fd)
+            throw .io(path, "inspect", errno: code)
+        }
+        guard status.st_mode & S_IFMT == S_IFREG else {
+            close(fd)
+            throw .notRegularFile(path)
+        }
+        // A regular file's reads never block; clear the flag anyway so reads behave as on any plain descriptor.
+        _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK)
         self.path = path
         self.fd = fd
     }

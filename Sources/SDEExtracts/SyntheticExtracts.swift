@@ -54,6 +54,9 @@ public enum SyntheticExtracts {
 
     /// Generates `persons` people and writes their extracts into `directory` (created if missing; existing extract files are replaced).
     ///
+    /// The extracts hold NHS numbers: every file is written mode 0600, and every directory this creates mode 0700,
+    /// whatever the umask (an existing directory, which the caller chose, keeps its mode).
+    ///
     /// - Parameters:
     ///   - persons: 0 to 100,000,000.
     ///   - seed: any value; the same seed gives the same bytes.
@@ -85,12 +88,25 @@ public enum SyntheticExtracts {
         )
     }
 
-    /// `mkdir -p`.
+    /// Makes extracts written before they were owner-only so: `directory` mode 0700 and each extract file in it 0600.
+    /// For a directory of the broker's own (the quickstart's under `.sde/extracts`), never one a caller merely chose.
+    public static func restrictPermissions(of directory: String) throws(ExtractError) {
+        guard chmod(directory, 0o700) == 0 else { throw .io(directory, "set the mode of", errno: errno) }
+        for path in try ExtractReader.extractFiles(in: directory) {
+            guard chmod(path, 0o600) == 0 else { throw .io(path, "set the mode of", errno: errno) }
+        }
+    }
+
+    /// `mkdir -p`, every directory it creates mode 0700.
     private static func makeDirectory(_ path: String) throws(ExtractError) {
         var prefix = path.hasPrefix("/") ? "/" : ""
         for part in path.split(separator: "/") {
             prefix += part
-            if mkdir(prefix, 0o755) != 0 && errno != EEXIST { throw .io(prefix, "create directory", errno: errno) }
+            if mkdir(prefix, 0o700) == 0 {
+                guard chmod(prefix, 0o700) == 0 else { throw .io(prefix, "set the mode of", errno: errno) }
+            } else if errno != EEXIST {
+                throw .io(prefix, "create directory", errno: errno)
+            }
             prefix += "/"
         }
     }
@@ -123,13 +139,15 @@ final class SyntheticWriter {
         let base = directory.hasSuffix("/") ? directory : directory + "/"
         var files: [OutputFile] = []
         for la in localAuthorities {
-            let file = try OutputFile(path: base + ExtractKind.socialCareFileName(laCode: la.code), bufferSize: 1 << 17)
+            let file = try OutputFile(path: base + ExtractKind.socialCareFileName(laCode: la.code), mode: 0o600, bufferSize: 1 << 17)
+            try file.setMode(0o600)  // a replaced file keeps its old mode otherwise
             file.buffer.append(contentsOf: ExtractKind.socialCareColumns.joined(separator: ",").utf8)
             file.buffer.append(UInt8(ascii: "\n"))
             files.append(file)
         }
         careFiles = files
-        hospitalFile = try OutputFile(path: base + ExtractKind.hospitalFileName, bufferSize: 1 << 20)
+        hospitalFile = try OutputFile(path: base + ExtractKind.hospitalFileName, mode: 0o600, bufferSize: 1 << 20)
+        try hospitalFile.setMode(0o600)
         hospitalFile.buffer.append(contentsOf: ExtractKind.hospitalColumns.joined(separator: ",").utf8)
         hospitalFile.buffer.append(UInt8(ascii: "\n"))
         laCodes = localAuthorities.map { Array($0.code.utf8) }

@@ -16,12 +16,15 @@ public struct APIError: HTTPResponseError, Sendable {
     public let message: String
     /// The audit event that recorded this outcome.
     public let auditSequence: Int64?
+    /// Seconds after which a refused client may try again (`Retry-After`), for `too_many_requests`.
+    public let retryAfter: Int?
 
-    public init(_ status: HTTPResponse.Status, _ code: String, _ message: String, auditSequence: Int64? = nil) {
+    public init(_ status: HTTPResponse.Status, _ code: String, _ message: String, auditSequence: Int64? = nil, retryAfter: Int? = nil) {
         self.status = status
         self.code = code
         self.message = message
         self.auditSequence = auditSequence
+        self.retryAfter = retryAfter
     }
 
     public func response(from request: Request, context: some RequestContext) throws -> Response {
@@ -29,6 +32,7 @@ public struct APIError: HTTPResponseError, Sendable {
         headers[.contentType] = "application/json; charset=utf-8"
         if let auditSequence { headers[.sdeAuditSequence] = String(auditSequence) }
         if status == .unauthorized { headers[.wwwAuthenticate] = "Bearer" }
+        if let retryAfter { headers[.retryAfter] = String(retryAfter) }
         let body = JSONValue.object(["error": .object(["code": .string(code), "message": .string(message)])]).canonicalBytes
         return Response(status: status, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(bytes: body)))
     }
@@ -57,6 +61,12 @@ extension APIError {
         }
     }
 
+    /// A service outcome with how long a refused client should wait (`Retry-After`).
+    init(_ error: ServiceError, retryAfter: Int?) {
+        let mapped = APIError(error)
+        self.init(mapped.status, mapped.code, mapped.message, auditSequence: mapped.auditSequence, retryAfter: retryAfter)
+    }
+
     private init(_ error: ServiceError) {
         let sequence = error.event?.sequence
         switch error.code.kind {
@@ -70,6 +80,7 @@ extension APIError {
                 }
             self.init(status, reason == .wrongRole ? "forbidden" : reason.rawValue, error.message, auditSequence: sequence)
         case .unauthenticated: self.init(.unauthorized, "unauthenticated", error.message, auditSequence: sequence)
+        case .tooManyRequests: self.init(.tooManyRequests, error.code.description, error.message, auditSequence: sequence)
         case .notFound: self.init(.notFound, error.code.description, error.message, auditSequence: sequence)
         case .unprocessable: self.init(.unprocessableContent, error.code.description, error.message, auditSequence: sequence)
         case .timedOut: self.init(.gatewayTimeout, error.code.description, error.message, auditSequence: sequence)

@@ -30,7 +30,7 @@ public struct BrokerAPI: Sendable {
         let router = Router(context: BrokerContext.self)
         router.add(middleware: RequestMetricsMiddleware(metrics: metrics))
         router.add(middleware: ErrorMiddleware(logger: logger))
-        let v1 = router.group("v1").add(middleware: TokenAuthenticator(tokens: broker.tokens))
+        let v1 = router.group("v1").add(middleware: TokenAuthenticator(tokens: broker.tokens, metrics: metrics))
         for route in routes {
             if route.authenticated {
                 v1.on(RouterPath(stringLiteral: String(route.path.dropFirst(4))), method: route.method, use: auditingRefusals(route))

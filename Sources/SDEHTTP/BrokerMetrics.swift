@@ -19,6 +19,12 @@ public final class BrokerMetrics: Sendable {
         registry.makeDurationHistogram(descriptor: Self.requestDuration, labels: [("route", route)], buckets: Self.buckets).record(duration)
     }
 
+    /// Counts a request refused 429 because its client failed authentication too often (`audited`: the one refusal
+    /// of the burst that was recorded in the audit trail).
+    func authenticationLimited(audited: Bool) {
+        registry.makeCounter(descriptor: Self.authenticationLimited, labels: [("audited", audited ? "true" : "false")]).increment()
+    }
+
     /// Counts a vetted query run by outcome (`released`, a denial reason, or a failure code).
     func queryRun(outcome: String) {
         registry.makeCounter(descriptor: Self.queryRuns, labels: [("outcome", outcome)]).increment()
@@ -44,6 +50,12 @@ public final class BrokerMetrics: Sendable {
     }
     private static var requestDuration: MetricNameDescriptor {
         descriptor("http", "request_duration", "seconds", "Time to serve an HTTP request, by route template")
+    }
+    private static var authenticationLimited: MetricNameDescriptor {
+        descriptor(
+            "authentication", "limited", "total",
+            "Requests refused with too_many_requests because their client failed authentication too often "
+                + "(audited=true: the one refusal of a burst that was audited)")
     }
     private static var queryRuns: MetricNameDescriptor {
         descriptor("query", "runs", "total", "Vetted query runs by outcome (released, denial reason or failure code)")

@@ -42,7 +42,8 @@ extension BrokerAPI {
 
 /// The body of a run request: exactly `{"parameters": {"NAME": "VALUE", ...}}`, string values only.
 enum RunRequest {
-    /// The parameters, or a `body_invalid` error naming what is wrong (never echoing values).
+    /// The parameters, or a `body_invalid` error naming what is wrong (never echoing values; a name only when it is a
+    /// plain identifier).
     static func parameters(from body: [UInt8]) throws -> [String: String] {
         if body.isEmpty { return [:] }
         let object: Any
@@ -55,8 +56,8 @@ enum RunRequest {
             throw APIError(.badRequest, "body_invalid", #"The request body must be a JSON object: {"parameters": {...}}."#)
         }
         if let unknown = top.keys.first(where: { $0 != "parameters" }) {
-            throw APIError(
-                .badRequest, "body_invalid", "Unknown field '\(APIError.printable(unknown))' in the request body; only 'parameters' is accepted.")
+            let named = Identifier.isName(unknown) ? " '\(unknown)'" : ""
+            throw APIError(.badRequest, "body_invalid", "Unknown field\(named) in the request body; only 'parameters' is accepted.")
         }
         guard let raw = top["parameters"] else { return [:] }
         guard let fields = raw as? [String: Any] else {
@@ -65,21 +66,11 @@ enum RunRequest {
         var parameters: [String: String] = [:]
         for (name, value) in fields {
             guard let text = value as? String else {
-                throw APIError(
-                    .unprocessableContent, "parameter_invalid",
-                    "Parameter '\(APIError.printable(name))' must be a string, e.g. \"2023Q2\" or \"E06000001\".")
+                let named = Identifier.isName(name) ? "Parameter '\(name)'" : "Each parameter"
+                throw APIError(.unprocessableContent, "parameter_invalid", "\(named) must be a string, e.g. \"2023Q2\" or \"E06000001\".")
             }
             parameters[name] = text
         }
         return parameters
-    }
-}
-
-extension APIError {
-    /// A caller-supplied name, shortened and stripped to printable ASCII so it is safe to repeat in a message.
-    static func printable(_ text: String) -> String {
-        let kept = text.unicodeScalars.filter { $0.isASCII && $0.value >= 0x20 && $0.value < 0x7F && $0 != "'" }
-        let short = String(String.UnicodeScalarView(kept.prefix(64)))
-        return short.isEmpty ? "?" : short
     }
 }

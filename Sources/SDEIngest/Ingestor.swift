@@ -1,5 +1,4 @@
 public import SDEStore
-import Crypto
 import Foundation
 import Logging
 import NIOCore
@@ -136,7 +135,8 @@ public struct Ingestor: Sendable {
     private func ingestFile(_ path: String, db: DatabaseSession, quarantine: QuarantineFile) async throws -> FileReport {
         let name = (path as NSString).lastPathComponent
         var report = FileReport(file: name)
-        let digest = try Self.sha256(ofFile: path)
+        let digest: String
+        do { digest = try ExtractReader.sha256(ofFile: path) } catch { throw IngestError.refused("\(error.message); nothing more was loaded") }
         let seen = try await db.query("SELECT 1 FROM broker.ingest_file WHERE file_name = \(name) AND file_sha256 = \(digest)", "look up \(name)")
         for try await _ in seen { report.alreadyIngested = true }
         if report.alreadyIngested { return report }
@@ -178,7 +178,7 @@ public struct Ingestor: Sendable {
     ) async throws -> (read: Int, quarantined: Int) {
         var read = 0
         var quarantined = 0
-        try await db.connection.copyFrom(table: target.name, columns: target.columns, logger: db.logger) { writer in
+        try await db.connection.copyFrom(table: target.name, columns: target.columns, logger: db.logger.postgresDriver) { writer in
             var buffer: [UInt8] = []
             buffer.reserveCapacity(batchSize * 160)
             do {
@@ -198,13 +198,5 @@ public struct Ingestor: Sendable {
             }
         }
         return (read, quarantined)
-    }
-
-    static func sha256(ofFile path: String) throws -> String {
-        guard let handle = FileHandle(forReadingAtPath: path) else { throw IngestError.io("cannot read \(path)") }
-        defer { try? handle.close() }
-        var hasher = SHA256()
-        while let chunk = try handle.read(upToCount: 1 << 20), !chunk.isEmpty { hasher.update(data: chunk) }
-        return Hex.encode(hasher.finalize())
     }
 }

@@ -192,7 +192,10 @@ extension PolicySet {
 
     private func evaluate(user userID: String, action: AccessAction, now: CivilDate) -> Result<AccessGrant, AccessDenial> {
         guard let user = users[userID] else {
-            return .failure(AccessDenial(.unknownUser, "No user '\(userID)' is registered with the broker; ask your IG officer to add you."))
+            return .failure(
+                AccessDenial(
+                    .unknownUser,
+                    "There is no \(Identifier.mention(userID, as: "user")) registered with the broker; ask your IG officer to add you."))
         }
         guard user.active else {
             return .failure(AccessDenial(.userInactive, "The account '\(user.id)' is disabled; contact your IG officer."))
@@ -271,7 +274,7 @@ extension PolicySet {
                 ))
         }
         guard let project = projects[projectID] else {
-            return .failure(AccessDenial(.unknownProject, "There is no project '\(projectID)'; check the project id."))
+            return .failure(AccessDenial(.unknownProject, "There is no \(Identifier.mention(projectID, as: "project")); check the project id."))
         }
         guard project.members.contains(user.id) else {
             return .failure(
@@ -287,7 +290,8 @@ extension PolicySet {
             return .failure(
                 AccessDenial(
                     .unknownQuery,
-                    "There is no vetted query '\(queryID)'; project \(project.id) may run: \(project.queries.joined(separator: ", "))."))
+                    "There is no \(Identifier.mention(queryID, as: "vetted query")); project \(project.id) may run: "
+                        + "\(project.queries.joined(separator: ", "))."))
         }
         guard project.queries.contains(query.id) else {
             return .failure(
@@ -315,11 +319,11 @@ extension PolicySet {
     }
 
     private func unknownQuery(_ id: String) -> AccessDenial {
-        AccessDenial(.unknownQuery, "There is no vetted query '\(id)'.")
+        AccessDenial(.unknownQuery, "There is no \(Identifier.mention(id, as: "vetted query")).")
     }
 
     private func unknownRelease(_ id: String) -> AccessDenial {
-        AccessDenial(.unknownRelease, "There is no release '\(id)'.")
+        AccessDenial(.unknownRelease, "There is no \(Identifier.mention(id, as: "release")).")
     }
 
     private func queryNotApproved(_ query: VettedQuery) -> AccessDenial {

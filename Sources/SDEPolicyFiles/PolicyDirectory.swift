@@ -1,6 +1,12 @@
 import Foundation
 public import SDEPolicy
 
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
 /// Reads a policy directory from disk: the file I/O around the pure ``PolicySet/load(_:reference:)``.
 ///
 /// ```swift
@@ -9,7 +15,8 @@ public import SDEPolicy
 public enum PolicyDirectory {
     /// The policy files under `directory`: top-level `*.yaml`/`*.yml` files and those in `projects/`, `queries/` and `root/`,
     /// named relative to `directory`. Hidden files and other files (such as `README.md`) are skipped. At most
-    /// ``PolicyLimits/maxFileBytes`` + 1 bytes are read from each, so an oversized file is reported, not loaded.
+    /// ``PolicyLimits/maxFileBytes`` + 1 bytes are read from each, so an oversized file is reported, not loaded; a
+    /// policy file that is not a regular file (a FIFO, a device) is refused as `file:1`.
     public static func files(at directory: String) throws(PolicyError) -> [PolicySourceFile] {
         var files: [PolicySourceFile] = []
         for name in try entries(directory) {
@@ -39,10 +46,22 @@ public enum PolicyDirectory {
         }
     }
 
-    /// At most `limit` + 1 bytes of the file at `path`.
+    /// At most `limit` + 1 bytes of the regular file at `path` (or a symbolic link to one).
+    ///
+    /// Anything else (a FIFO, a device, a socket) is refused as `path:1`, without reading it: opening is non-blocking,
+    /// so a FIFO nobody writes to cannot hang a reload, and the type is checked on the opened descriptor, so the file
+    /// cannot be swapped between the check and the read.
     static func read(_ path: String, limit: Int = PolicyLimits.maxFileBytes) throws(PolicyError) -> [UInt8] {
-        guard let handle = FileHandle(forReadingAtPath: path) else { throw .unreadable(path, "cannot open file") }
+        let fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)
+        guard fd >= 0 else { throw .unreadable(path, "cannot open file") }
+        let handle = FileHandle(fileDescriptor: fd, closeOnDealloc: true)
         defer { try? handle.close() }
+        var status = stat()
+        guard fstat(fd, &status) == 0 else { throw .unreadable(path, "cannot open file") }
+        guard status.st_mode & S_IFMT == S_IFREG else {
+            let message = "not a regular file (a FIFO, device or socket): only regular files are read"
+            throw .invalidPolicy([PolicyDiagnostic(file: path, line: 1, message: message)])
+        }
         do {
             return Array(try handle.read(upToCount: limit + 1) ?? Data())
         } catch {

@@ -1,6 +1,7 @@
 public import Logging
 public import SDECommon
 public import SDEPolicy
+public import SDEService
 public import SDEStore
 
 /// Where a broker's parts are and how it serves: the one description `serve`, the command line and the tests share.
@@ -31,8 +32,15 @@ public struct BrokerConfiguration: Sendable {
     public var statisticsCacheCells = 200_000
     /// How vetted queries run (statement timeout, cell cap).
     public var executor = QueryExecutor()
+    /// How long a request waits for a pooled database connection while none is in use (PostgreSQL is gone) before it
+    /// fails `database_unavailable`; the pool reconnects by itself once it is back. While connections are in use (the
+    /// pool is busy), a request waits up to the statement timeout instead.
+    public var databaseLeaseTimeout: Duration = .seconds(5)
     /// How long an audit write may take before the trail gives up on it (and releases nothing).
     public var auditWriteTimeout: Duration = .seconds(10)
+    /// How many failed authentications one client address may have in how long before `serve` answers its failures
+    /// with 429 `too_many_requests` (audited once per burst) rather than 401 (each audited).
+    public var authenticationLimits: AuthenticationLimiter.Limits = .standard
     /// Today's date, for decisions and token expiry.
     public var today: @Sendable () -> CivilDate = CivilDate.utcToday
 

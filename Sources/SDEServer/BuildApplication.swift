@@ -27,7 +27,9 @@ public func buildApplication(
     guard offline.isReady else { throw ServerError.policyInvalid(offline.summary) }
     let policies = PolicyRegistry(.invalid(.unchecked("the policy set has not been checked against the accepted versions yet")))
     let trail = try await configuration.openAuditTrail(logger: logger)
-    let (connections, pool) = DatabaseConnections.pool(configuration.database, logger: logger)
+    let (connections, pool) = DatabaseConnections.pool(
+        configuration.database, leaseTimeout: configuration.databaseLeaseTimeout, busyLeaseTimeout: configuration.executor.statementTimeout,
+        logger: logger)
     let store = PostgresStore(connections: connections, executor: configuration.executor)
     let cache =
         configuration.statisticsCacheCells > 0
@@ -37,7 +39,9 @@ public func buildApplication(
     let activation = PolicyActivation(
         gate: gate, ledger: PostgresStore(connections: .direct(configuration.database, logger: logger)), load: load,
         directory: configuration.policyDirectory)
-    let broker = Broker(gate: gate, store: store, releases: store, tokens: store, auditArchive: store, cache: cache)
+    let broker = Broker(
+        gate: gate, store: store, releases: store, tokens: store, auditArchive: store, cache: cache,
+        authenticationLimiter: AuthenticationLimiter(limits: configuration.authenticationLimits))
     let api = BrokerAPI(broker: broker, metrics: metrics, logger: logger)
     var app = Application(
         router: api.router(),

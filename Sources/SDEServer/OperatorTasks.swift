@@ -45,6 +45,8 @@ extension BrokerConfiguration {
     private func defaultQuarantinePath() throws -> String {
         let dir = stateDirectory + "/quarantine"
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        // The broker's own directory of raw rows (NHS numbers included): owner-only even if an earlier version made it wider.
+        try FileManager.default.setAttributes([.posixPermissions: 0o700], ofItemAtPath: dir)
         let stamp = ISO8601DateFormatter().string(from: Date()).replacingOccurrences(of: ":", with: "")
         return "\(dir)/ingest-\(stamp).csv"
     }

@@ -28,10 +28,11 @@ public struct Broker: Sendable {
     /// The protected-query pipeline runs and publications share.
     public let pipeline: ProtectedQueryPipeline
 
-    /// The services over `gate` and the store's ports.
+    /// The services over `gate` and the store's ports; `authenticationLimiter` limits each client's failed
+    /// authentications (the HTTP API's, see ``AuthenticationLimiter``).
     public init(
         gate: AccessGate, store: any ProtectedQueryStore, releases: any ReleaseArchive, tokens: any TokenRepository, auditArchive: any AuditArchive,
-        cache: StatisticsCache? = nil
+        cache: StatisticsCache? = nil, authenticationLimiter: AuthenticationLimiter? = nil
     ) {
         self.gate = gate
         pipeline = ProtectedQueryPipeline(store: store, cache: cache)
@@ -40,7 +41,7 @@ public struct Broker: Sendable {
         inspector = QueryInspector(gate: gate)
         self.releases = ReleaseReader(gate: gate, archive: releases)
         audit = AuditReader(gate: gate, archive: auditArchive)
-        self.tokens = TokenService(gate: gate, repository: tokens)
+        self.tokens = TokenService(gate: gate, repository: tokens, limiter: authenticationLimiter)
         identity = IdentityService(gate: gate)
     }
 

@@ -78,18 +78,19 @@ public struct ProtectedTableDocument: Sendable {
     }
 
     /// CSV: one column per dimension (empty = total), then per measure a value column and a status column
-    /// (`released`, `perturbed`, `rounded` or `suppressed`; a suppressed value is empty, never 0).
+    /// (`released`, `perturbed`, `rounded` or `suppressed`; a suppressed value is empty, never 0). Labels are written
+    /// through ``CSVField/text(_:)``, so none is ever read by a spreadsheet as a formula.
     public var csv: String {
         var header = table.dimensions.map(\.name)
         for measure in table.measures { header += [measure.name, measure.name + "_status"] }
-        var lines = [header.map(Self.csvField).joined(separator: ",")]
+        var lines = [header.map(CSVField.text).joined(separator: ",")]
         for row in table.rows {
-            var fields = row.dimensions.map { $0 ?? "" }
+            var fields = row.dimensions.map { CSVField.text($0 ?? "") }
             for cell in row.cells {
-                fields.append(cell.value.map(Self.text) ?? "")
-                fields.append(cell.status.rawValue)
+                fields.append(CSVField.number(cell.value.map(Self.text) ?? ""))
+                fields.append(CSVField.text(cell.status.rawValue))
             }
-            lines.append(fields.map(Self.csvField).joined(separator: ","))
+            lines.append(fields.joined(separator: ","))
         }
         return lines.joined(separator: "\r\n") + "\r\n"
     }
@@ -172,10 +173,5 @@ public struct ProtectedTableDocument: Sendable {
         case .integer(let n): String(n)
         case .real(let x): String(format: "%.4f", x)
         }
-    }
-
-    private static func csvField(_ value: String) -> String {
-        guard value.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) else { return value }
-        return "\"" + value.replacingOccurrences(of: "\"", with: "\"\"") + "\""
     }
 }

@@ -17,7 +17,7 @@ public struct ServiceError: Error, Sendable, CustomStringConvertible {
             case auditUnavailable, databaseUnavailable, queryTimeout, tooManyCells, recordKeysIncomplete, queryFailed
             case disclosure(DisclosureError.Code)
             case query(QueryError.Code)
-            case releaseNotPublished, tokenNotFound, invalidArgument, alreadyBootstrapped, internalError
+            case releaseNotPublished, tokenNotFound, invalidArgument, alreadyBootstrapped, tooManyRequests, internalError
         }
 
         private let base: Base
@@ -51,6 +51,8 @@ public struct ServiceError: Error, Sendable, CustomStringConvertible {
         public static let invalidArgument = Code(.invalidArgument)
         /// A first operator token was asked for while an operator already holds a usable one.
         public static let alreadyBootstrapped = Code(.alreadyBootstrapped)
+        /// A client failed authentication too often in a short time; refused for the rest of the window.
+        public static let tooManyRequests = Code(.tooManyRequests)
         /// Anything unexpected; the details are in the log at debug level only.
         public static let internalError = Code(.internalError)
 
@@ -63,6 +65,7 @@ public struct ServiceError: Error, Sendable, CustomStringConvertible {
             case .queryTimeout: .timedOut
             case .tooManyCells, .disclosure, .query, .invalidArgument, .alreadyBootstrapped: .unprocessable
             case .releaseNotPublished, .tokenNotFound: .notFound
+            case .tooManyRequests: .tooManyRequests
             case .internalError: .internalError
             }
         }
@@ -84,6 +87,7 @@ public struct ServiceError: Error, Sendable, CustomStringConvertible {
             case .tokenNotFound: "token_not_found"
             case .invalidArgument: "invalid_argument"
             case .alreadyBootstrapped: "already_bootstrapped"
+            case .tooManyRequests: "too_many_requests"
             case .internalError: "internal_error"
             }
         }
@@ -95,6 +99,8 @@ public struct ServiceError: Error, Sendable, CustomStringConvertible {
         case refused(DenyReason)
         /// No valid token.
         case unauthenticated
+        /// Too many failed authentications from the caller's address; try again later.
+        case tooManyRequests
         /// Nothing found to serve.
         case notFound
         /// The request cannot be answered as asked (too many cells, disclosure control refused the table).

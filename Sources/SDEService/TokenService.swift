@@ -7,16 +7,24 @@ import SDEPolicy
 public struct TokenService: Sendable {
     let gate: AccessGate
     let repository: any TokenRepository
+    /// The per-client limit on failed authentications, if any (the HTTP API has one; the command line does not).
+    public let limiter: AuthenticationLimiter?
 
-    /// A service through `gate` over `repository`.
-    public init(gate: AccessGate, repository: any TokenRepository) {
+    /// A service through `gate` over `repository`, limiting each client's failed authentications with `limiter`.
+    public init(gate: AccessGate, repository: any TokenRepository, limiter: AuthenticationLimiter? = nil) {
         self.gate = gate
         self.repository = repository
+        self.limiter = limiter
     }
 
     /// The caller a presented token authenticates, or an audited `unauthenticated` refusal (`auth.failed`, actor
     /// `anonymous`, the rejection as its reason).
-    public func authenticate(token presented: String?) async throws -> Caller {
+    ///
+    /// With a ``limiter`` and the `client` the request came from, a client over its limit of failures is refused with
+    /// `too_many_requests` instead, and only the first such refusal of a window is audited (`auth.failed`, reason
+    /// `too_many_requests`, the client and the limit as parameters). A valid token is never refused for its client's
+    /// failures.
+    public func authenticate(token presented: String?, client: String? = nil) async throws -> Caller {
         let check: TokenCheck
         if let presented, !presented.isEmpty {
             do {
@@ -35,21 +43,41 @@ public struct TokenService: Sendable {
         case .valid(let user, let tokenID):
             return Caller(user: user, tokenID: tokenID)
         case .rejected(let rejection):
-            let event = try await gate.recordUnauthorized(
-                actor: AuditEventDraft.anonymousActor, AuditSubject(.authFailed), outcome: .denied, reason: "token_\(rejection.rawValue)")
-            throw ServiceError(.unauthenticated(rejection), Self.message(rejection), event: event)
+            throw try await reject(rejection, Self.message(rejection), client: client)
         }
     }
 
-    /// The caller a `Bearer <token>` Authorization header authenticates (see ``authenticate(token:)``).
-    public func authenticate(bearer header: String?) async throws -> Caller {
-        guard let header else { return try await authenticate(token: nil) }
+    /// The caller a `Bearer <token>` Authorization header authenticates (see ``authenticate(token:client:)``).
+    public func authenticate(bearer header: String?, client: String? = nil) async throws -> Caller {
+        guard let header else { return try await authenticate(token: nil, client: client) }
         guard header.count > 7, header.prefix(7).lowercased() == "bearer " else {
-            let event = try await gate.recordUnauthorized(
-                actor: AuditEventDraft.anonymousActor, AuditSubject(.authFailed), outcome: .denied, reason: "token_malformed")
-            throw ServiceError(.unauthenticated(.malformed), "The Authorization header must be `Bearer <token>`.", event: event)
+            throw try await reject(.malformed, "The Authorization header must be `Bearer <token>`.", client: client)
         }
-        return try await authenticate(token: String(header.dropFirst(7)))
+        return try await authenticate(token: String(header.dropFirst(7)), client: client)
+    }
+
+    /// The refusal of a failed authentication, audited: as `unauthenticated`, or, for a client over its limit,
+    /// `too_many_requests` (audited once per burst).
+    private func reject(_ rejection: TokenRejection, _ message: String, client: String?) async throws -> ServiceError {
+        if let limiter, let client, case .limited(let first, let retryAfter) = limiter.recordFailure(from: client) {
+            let seconds = AuthenticationLimiter.wholeSeconds(retryAfter)
+            var event: AuditEvent?
+            if first {
+                event = try await gate.recordUnauthorized(
+                    actor: AuditEventDraft.anonymousActor, AuditSubject(.authFailed), outcome: .denied,
+                    reason: ServiceError.Code.tooManyRequests.description,
+                    parameters: [
+                        "client": client, "failures": String(limiter.limits.failures), "window_seconds": String(limiter.limits.windowSeconds),
+                    ])
+            }
+            return ServiceError(
+                .tooManyRequests,
+                "Too many failed authentications from your address: further failures are refused for \(seconds) s. Check your token.",
+                event: event)
+        }
+        let event = try await gate.recordUnauthorized(
+            actor: AuditEventDraft.anonymousActor, AuditSubject(.authFailed), outcome: .denied, reason: "token_\(rejection.rawValue)")
+        return ServiceError(.unauthenticated(rejection), message, event: event)
     }
 
     /// Issues a token for `user`, an active user of the policy set, valid to `expires` inclusive, for an operator.
@@ -75,7 +103,7 @@ public struct TokenService: Sendable {
             throw try await refuse(.denied(.policyInvalid), "The policy set is invalid: run `sde-broker policy check`.")
         }
         guard let entry = policy.users[user], entry.active, entry.has(.operator) else {
-            throw try await refuse(.denied(.wrongRole), "'\(user)' is not an active operator in the policy set.")
+            throw try await refuse(.denied(.wrongRole), "There is no active \(Identifier.mention(user, as: "operator")) in the policy set.")
         }
         let today = gate.today()
         let operators = try await repository.list().filter { token in
@@ -123,7 +151,8 @@ public struct TokenService: Sendable {
 
     private func issue(for user: String, expires: CivilDate, access: Access) async throws -> IssuedToken {
         guard let entry = access.policy.users[user], entry.active else {
-            throw try await gate.refuse(access, AccessDenial(.unknownUser, "'\(user)' is not an active user in the policy set."))
+            let user = Identifier.mention(user, as: "user")
+            throw try await gate.refuse(access, AccessDenial(.unknownUser, "There is no active \(user) in the policy set."))
         }
         let issued = try await gate.auditingFailures(of: access) { try await repository.issue(user: user, expires: expires) }
         do {

@@ -31,8 +31,15 @@ public enum AuditEvents {
             """,
             "search the audit trail")
         var events: [AuditEvent] = []
-        for try await line in rows.decode(String.self) {
-            do { events.append(try AuditJSONL.decode(line)) } catch { throw damaged(error) }
+        do {
+            for try await line in rows.decode(String.self) {
+                do { events.append(try AuditJSONL.decode(line)) } catch { throw damaged(error) }
+            }
+        } catch let error as StoreError {
+            throw error
+        } catch {
+            // Most failures arrive with the rows (permissions, limits, casts): named and logged like any other call's.
+            throw db.failure(error, "search the audit trail")
         }
         return events
     }

@@ -53,7 +53,35 @@ public struct AuditMirror: Sendable {
         return names.sorted().map { directory + "/" + $0 }
     }
 
-    func path(for event: AuditEvent) -> String { "\(directory)/audit-\(event.time.date).jsonl" }
+    func path(for event: AuditEvent) -> String { path(at: event.time) }
+
+    /// The day file events at `time` go to.
+    func path(at time: AuditTimestamp) -> String { "\(directory)/audit-\(time.date).jsonl" }
+
+    /// Room a write needs at least on the mirror's file system, in bytes.
+    static let minimumFreeBytes: UInt64 = 1 << 20
+
+    /// Whether an append at `time` could be written now, checked without appending anything: the directory's lock file
+    /// opens, the day's file opens for appending as a regular file (or, before its first event, the directory lets it be
+    /// created), and the file system has at least ``minimumFreeBytes`` free. An immutable file, a directory or FIFO in
+    /// the file's place, a read-only or full file system all fail it.
+    func canAppend(at time: AuditTimestamp) -> Bool {
+        let lock = open(directory + "/.lock", O_RDWR | O_CREAT | O_CLOEXEC, 0o640)
+        guard lock >= 0 else { return false }
+        close(lock)
+        let file = path(at: time)
+        let fd = open(file, O_WRONLY | O_APPEND | O_NONBLOCK | O_CLOEXEC)
+        if fd >= 0 {
+            defer { close(fd) }
+            var status = stat()
+            guard fstat(fd, &status) == 0, status.st_mode & S_IFMT == S_IFREG else { return false }
+        } else {
+            guard errno == ENOENT, access(directory, W_OK | X_OK) == 0 else { return false }
+        }
+        var space = statvfs()
+        guard statvfs(directory, &space) == 0 else { return false }
+        return UInt64(space.f_bavail) * UInt64(space.f_frsize) >= Self.minimumFreeBytes
+    }
 
     /// Appends `events` (in order) to their day files and fsyncs them; on any failure undoes what it wrote and throws.
     func append(_ events: [AuditEvent]) throws(StoreError) -> Undo {

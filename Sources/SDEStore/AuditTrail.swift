@@ -31,6 +31,9 @@ public actor AuditTrail {
     private let writeTimeout: Duration
     private let logger: Logger
     private var db: DatabaseSession?
+    /// A reconnection in progress, which every caller awaits (the actor is re-entrant across awaits: two callers
+    /// connecting at once would each open a connection, and one would be dropped unclosed).
+    private var connecting: Task<DatabaseSession, any Error>?
     private var chain: AuditChain
     private var eventsSinceCheckpoint = 0
     private var waiting: [Waiter] = []
@@ -127,16 +130,29 @@ public actor AuditTrail {
         try await enqueue(nil)
     }
 
-    /// Whether the trail can be written now: the mirror directory is writable and the audit database answers (after a
-    /// failure this reconnects, as the next write would). For readiness checks; writes nothing.
+    /// Whether the trail can be written now, checked without writing an event (for readiness checks): the mirror can
+    /// be appended to (``AuditMirror/canAppend(at:)``: today's file opens for appending, the file system has room),
+    /// and the database answers within two seconds with the trail's role allowed to insert audit events in a
+    /// writable database (not a read-only session, not a standby). After a failure this reconnects, as the next
+    /// write would.
     public func probe() async -> Bool {
-        guard access(mirror.directory, W_OK) == 0 else { return false }
+        guard mirror.canAppend(at: Self.now()) else { return false }
+        var session: DatabaseSession?
         do {
-            try await connection().ping(within: .seconds(2), onTimeout: .auditUnavailable("the audit database did not answer in time"))
-            return true
+            let db = try await connection()
+            session = db
+            return try await db.withDeadline(.seconds(2), onTimeout: .auditUnavailable("the audit database did not answer in time")) {
+                let rows = try await db.query(
+                    """
+                    SELECT has_table_privilege('broker.audit_event', 'INSERT') AND NOT pg_is_in_recovery()
+                        AND current_setting('transaction_read_only') = 'off'
+                    """, "check the audit insert privilege")
+                var writable = false
+                for try await value in rows.decode(Bool.self) { writable = value }
+                return writable
+            }
         } catch {
-            try? await db?.connection.close()
-            db = nil
+            if let session { await discard(session) }
             return false
         }
     }
@@ -144,8 +160,8 @@ public actor AuditTrail {
     /// Writes a final checkpoint (when anything happened since the last one) and closes the connection.
     public func close() async {
         if eventsSinceCheckpoint > 0 { _ = try? await checkpoint() }
-        try? await db?.connection.close()
-        db = nil
+        _ = try? await connecting?.value
+        if let db { await discard(db) }
     }
 
     private func writeWaiting() async {
@@ -163,17 +179,16 @@ public actor AuditTrail {
         writing = false
     }
 
-    /// Attempts at one group's write when other processes keep advancing the chain.
-    static let writeAttempts = 4
-
     /// Chains `group` on the committed head and writes it to both stores, holding the mirror directory's lock so that
-    /// another broker process (a CLI command beside `serve`) never interleaves with this write. If an attempt fails
-    /// because another process advanced the database's chain meanwhile (possible when the two do not share a mirror
-    /// directory), the group is chained again on the new head and written again, up to ``writeAttempts`` times in all;
-    /// any other failure releases nothing.
+    /// another broker process (a CLI command beside `serve`) never interleaves with this write. If the insert finds the
+    /// sequence numbers taken because another process advanced the database's chain meanwhile (possible when the two do
+    /// not share a mirror directory; SQLSTATE 23505), this trail catches up with what was committed, on the same
+    /// connection, and chains the group again on the new head: as often as the head keeps moving, within
+    /// `writeTimeout`. Any other failure releases nothing.
     private func writeHoldingMirrorLock(_ group: [Waiter]) async throws -> [AuditEvent] {
         try await mirror.withLock(timeout: writeTimeout) {
-            for attempt in 1...Self.writeAttempts {
+            let deadline = ContinuousClock.now + writeTimeout
+            while true {
                 let head = chain.head
                 let db = try await connection()
                 var next = chain
@@ -183,16 +198,21 @@ public actor AuditTrail {
                     chain = next
                     eventsSinceCheckpoint = events.contains { $0.action == .auditCheckpoint } ? 0 : eventsSinceCheckpoint + events.count
                     return events
-                } catch {
-                    guard attempt < Self.writeAttempts else { throw error }
-                    // Reconnecting brings in what other writers committed; only if the head moved is a retry worthwhile.
-                    _ = try await connection()
-                    guard chain.head != head else { throw error }
+                } catch is HeadMoved {
+                    do { try await catchUp(on: db) } catch {
+                        await discard(db)
+                        throw StoreError.auditUnavailable("audit unavailable: the audit database could not be read, so nothing was released")
+                    }
+                    guard chain.head != head, ContinuousClock.now < deadline else {
+                        throw StoreError.auditUnavailable("audit unavailable: the audit database could not be written, so nothing was released")
+                    }
                 }
             }
-            throw StoreError.auditUnavailable("audit unavailable: the audit database could not be written, so nothing was released")
         }
     }
+
+    /// The insert found its sequence numbers taken: another writer committed events this trail has not seen.
+    private struct HeadMoved: Error {}
 
     /// The events of `group` appended to `next`, with a checkpoint when one is due.
     private func chained(_ group: [Waiter], on next: inout AuditChain) throws -> [AuditEvent] {
@@ -222,44 +242,78 @@ public actor AuditTrail {
         do {
             let lines = events.map { String(decoding: AuditJSONL.encode($0), as: UTF8.self) }
             let sequences = events.map(\.sequence), hashes = events.map(\.hash.hex)
+            let insert = AuditInsert(sequences: sequences, hashes: hashes, lines: lines)
             try await db.withDeadline(writeTimeout, onTimeout: .auditUnavailable("the audit database did not answer in time")) {
-                for try await _ in try await db.query(AuditInsert(sequences: sequences, hashes: hashes, lines: lines), "record audit events") {}
+                do {
+                    for try await _ in try await db.connection.execute(insert, logger: db.logger.postgresDriver) {}
+                } catch let error as PSQLError where error.serverInfo?[.sqlState] == "23505" {
+                    throw HeadMoved()
+                } catch {
+                    throw db.failure(error, "record audit events")
+                }
             }
+        } catch is HeadMoved {
+            // The statement failed on its own (autocommit): the connection is sound and stays open for the catch-up.
+            mirror.rollback(undo)
+            logger.debug("the audit head moved: another writer committed first")
+            throw HeadMoved()
         } catch {
             mirror.rollback(undo)
-            try? await self.db?.connection.close()
-            self.db = nil
-            logger.error("audit write failed", metadata: ["sde.audit.error": "\(error)"])
+            await discard(db)
+            logger.error("audit write failed", metadata: ["sde.audit.error": "\(DatabaseSession.logDescription(error))"])
             throw StoreError.auditUnavailable("audit unavailable: the audit database could not be written, so nothing was released")
         }
     }
 
     /// The open connection; after a failure, a new one, first bringing the mirror and the head up to what the
-    /// database committed (a write that timed out may have committed after all).
+    /// database committed (a write that timed out may have committed after all). Callers that arrive while one is
+    /// being opened wait for it; a connection whose catch-up fails is closed, never dropped open.
     private func connection() async throws -> DatabaseSession {
         if let db { return db }
-        let fresh = try await Self.connect(config, logger: logger)
-        let rows = try await fresh.query(
+        if let connecting { return try await connecting.value }
+        let task = Task { () async throws -> DatabaseSession in
+            let fresh = try await Self.connect(config, logger: logger)
+            do {
+                try await catchUp(on: fresh)
+            } catch {
+                try? await fresh.connection.close()
+                throw error
+            }
+            return fresh
+        }
+        connecting = task
+        defer { connecting = nil }
+        let fresh = try await task.value
+        db = fresh
+        return fresh
+    }
+
+    /// Brings the head (and a mirror that lacks them) up to the events the database committed beyond it.
+    private func catchUp(on db: DatabaseSession) async throws {
+        let rows = try await db.query(
             "SELECT line FROM broker.audit_event WHERE sequence > \(chain.head.sequence) ORDER BY sequence", "read committed audit events")
         var committed: [AuditEvent] = []
         for try await line in rows.decode(String.self) { committed.append(try AuditJSONL.decode(line)) }
-        if !committed.isEmpty {
-            var next = chain
-            for event in committed { try next.advance(to: event) }
-            // Another process sharing this mirror wrote its own events there; a write of ours that timed out did not.
-            let mirrored = try mirror.lastEvent()?.sequence ?? 0
-            let missing = committed.filter { $0.sequence > mirrored }
-            if let last = committed.last, mirrored >= last.sequence, try mirror.lastEvent()?.head != last.head {
-                throw StoreError.auditUnavailable("the audit mirror disagrees with the database after another writer: run `sde-broker audit verify`")
-            }
-            if !missing.isEmpty {
-                _ = try mirror.append(missing)
-                logger.warning("committed audit events missing from the mirror were added to it", metadata: ["sde.audit.count": "\(missing.count)"])
-            }
-            chain = next
+        guard !committed.isEmpty else { return }
+        var next = chain
+        for event in committed { try next.advance(to: event) }
+        // Another process sharing this mirror wrote its own events there; a write of ours that timed out did not.
+        let mirrored = try mirror.lastEvent()?.sequence ?? 0
+        let missing = committed.filter { $0.sequence > mirrored }
+        if let last = committed.last, mirrored >= last.sequence, try mirror.lastEvent()?.head != last.head {
+            throw StoreError.auditUnavailable("the audit mirror disagrees with the database after another writer: run `sde-broker audit verify`")
         }
-        db = fresh
-        return fresh
+        if !missing.isEmpty {
+            _ = try mirror.append(missing)
+            logger.warning("committed audit events missing from the mirror were added to it", metadata: ["sde.audit.count": "\(missing.count)"])
+        }
+        chain = next
+    }
+
+    /// Closes `session`, forgetting it first if it is the trail's open connection (so nobody picks it up meanwhile).
+    private func discard(_ session: DatabaseSession) async {
+        if let db, db.connection === session.connection { self.db = nil }
+        try? await session.connection.close()
     }
 
     private static func connect(_ config: DatabaseConfig, logger: Logger) async throws -> DatabaseSession {
@@ -268,7 +322,12 @@ public actor AuditTrail {
             throw StoreError.auditUnavailable("audit unavailable: \(error.message)")
         }
         // The trail writes as sde_broker, which may INSERT and SELECT audit events and nothing else.
-        try await db.execute("SET ROLE sde_broker", "become sde_broker")
+        do {
+            try await db.execute("SET ROLE sde_broker", "become sde_broker")
+        } catch {
+            try? await db.connection.close()
+            throw error
+        }
         return db
     }
 

@@ -1,4 +1,5 @@
 public import Logging
+import NIOConcurrencyHelpers
 import PostgresNIO
 public import ServiceLifecycle
 
@@ -12,7 +13,7 @@ public import ServiceLifecycle
 public struct DatabaseConnections: Sendable {
     private enum Source: Sendable {
         case direct(DatabaseConfig)
-        case pooled(PostgresClient)
+        case pooled(PostgresClient, LeasePolicy)
     }
 
     private let source: Source
@@ -26,39 +27,173 @@ public struct DatabaseConnections: Sendable {
 
     /// Connections leased from a pool of `config`'s server, and the pool, a service that must run (in the server's
     /// service group) for as long as they are used.
-    public static func pool(_ config: DatabaseConfig, logger: Logger) -> (connections: DatabaseConnections, pool: any Service) {
-        let client = PostgresClient(configuration: config.clientConfiguration, backgroundLogger: logger)
-        return (DatabaseConnections(source: .pooled(client), logger: logger), client)
+    ///
+    /// How long a request waits for a connection is bounded, because postgres-nio's pool keeps a lease waiting while
+    /// it retries a server that is gone (about a minute before its circuit breaker opens): a request that has waited
+    /// `leaseTimeout` while no connection of this pool is in use (so the pool is not busy, the server is not accepting
+    /// connections) fails `database_unavailable` then; while connections are in use (the pool is busy serving others)
+    /// it waits up to `busyLeaseTimeout` (the statement timeout, by default), then fails likewise. The pool itself keeps
+    /// reconnecting in the background (with a backoff of 100 ms growing by a quarter per failed attempt, at most a
+    /// minute), so once the server is back on the same address, requests are served again without a restart.
+    public static func pool(
+        _ config: DatabaseConfig, leaseTimeout: Duration = .seconds(5), busyLeaseTimeout: Duration = .seconds(30), logger: Logger
+    ) -> (connections: DatabaseConnections, pool: any Service) {
+        let client = PostgresClient(configuration: config.clientConfiguration, backgroundLogger: logger.postgresDriver)
+        let policy = LeasePolicy(idle: leaseTimeout, busy: max(leaseTimeout, busyLeaseTimeout))
+        return (DatabaseConnections(source: .pooled(client, policy), logger: logger), client)
     }
 
-    /// Runs `body` with a connection; failures to get one are ``StoreError/databaseUnavailable(_:)``.
+    /// Runs `body` with a connection; failures to get one (none within the lease timeout, too) are
+    /// ``StoreError/databaseUnavailable(_:)``.
     public func withDatabase<Result: Sendable>(_ body: (DatabaseSession) async throws -> Result) async throws -> Result {
+        try await withDatabase(leasingWithin: nil, body)
+    }
+
+    /// ``withDatabase(_:)``, waiting at most `limit` (if shorter than the pool's lease timeout) for a pooled connection.
+    private func withDatabase<Result: Sendable>(
+        leasingWithin limit: Duration?, _ body: (DatabaseSession) async throws -> Result
+    ) async throws -> Result {
         switch source {
         case .direct(let config):
             return try await DatabaseSession.with(config, logger: logger, body)
-        case .pooled(let client):
-            var leased = false
+        case .pooled(let client, let policy):
+            let lease: PooledLease
             do {
-                return try await client.withConnection { connection in
-                    leased = true
-                    return try await body(DatabaseSession(connection: connection, logger: logger))
-                }
-            } catch let error as StoreError {
-                throw error
-            } catch where !leased {
-                logger.debug("connection lease failed", metadata: ["sde.db.error": "\(String(reflecting: error))"])
+                lease = try await PooledLease.acquire(from: client, policy: limit.map(policy.limited) ?? policy)
+            } catch {
+                logger.debug("connection lease failed", metadata: ["sde.db.error": "\(DatabaseSession.logDescription(error))"])
+                if let error = error as? StoreError { throw error }
                 throw StoreError.databaseUnavailable("cannot get a database connection: \(DatabaseSession.reason(error))")
             }
+            defer { lease.release() }
+            return try await body(DatabaseSession(connection: lease.connection, logger: logger))
         }
     }
 
-    /// Whether the database answers `SELECT 1` within `timeout` (a readiness check).
+    /// Whether the database answers `SELECT 1` within `timeout` (a readiness check); a pooled connection is waited for
+    /// no longer than that either.
     public func answers(within timeout: Duration) async -> Bool {
         do {
-            try await withDatabase { db in try await db.ping(within: timeout, onTimeout: .databaseUnavailable("the database did not answer in time")) }
+            try await withDatabase(leasingWithin: timeout) { db in
+                try await db.ping(within: timeout, onTimeout: .databaseUnavailable("the database did not answer in time"))
+            }
             return true
         } catch {
             return false
+        }
+    }
+}
+
+/// How long a pooled lease may wait: `idle` while none of the pool's connections is in use (the server is not
+/// accepting connections), `busy` while some are (the pool is serving other requests), and how many are in use.
+private struct LeasePolicy: Sendable {
+    let idle: Duration
+    let busy: Duration
+    /// Leases of this pool held now.
+    let inUse: NIOLockedValueBox<Int>
+
+    init(idle: Duration, busy: Duration, inUse: NIOLockedValueBox<Int> = NIOLockedValueBox(0)) {
+        self.idle = idle
+        self.busy = busy
+        self.inUse = inUse
+    }
+
+    /// The same policy, waiting at most `limit` in any case.
+    func limited(to limit: Duration) -> LeasePolicy {
+        LeasePolicy(idle: min(idle, limit), busy: min(busy, limit), inUse: inUse)
+    }
+}
+
+/// A connection leased from a `PostgresClient` within a deadline, used by the current task and then given back.
+///
+/// `PostgresClient` lends connections only inside `withConnection`'s closure, and a lease cannot be bounded in time
+/// from outside it without moving the caller's work into another task. So a helper task leases and hands the
+/// connection over, then holds the lease until ``release()``; if the deadline (or the caller's cancellation) comes
+/// first, the lease request is cancelled, and a connection that arrives late goes straight back to the pool.
+private struct PooledLease: Sendable {
+    let connection: PostgresConnection
+    private let done: OneShot<Void>
+    private let policy: LeasePolicy
+
+    static func acquire(from client: PostgresClient, policy: LeasePolicy) async throws -> PooledLease {
+        let ready = OneShot<PostgresConnection>()
+        let done = OneShot<Void>()
+        let holder = Task {
+            do {
+                try await client.withConnection { connection in
+                    // Refused when the caller gave up meanwhile: the closure returns and the pool has it back.
+                    guard ready.complete(.success(connection)) else { return }
+                    try? await done.value
+                }
+            } catch {
+                ready.complete(.failure(error))
+            }
+        }
+        let timer = Task {
+            // Checked every `idle` interval: gone as soon as nothing is in use, at the latest after `busy`.
+            let start = ContinuousClock.now
+            repeat {
+                try await Task.sleep(for: min(policy.idle, policy.busy - (ContinuousClock.now - start)))
+            } while policy.inUse.withLockedValue({ $0 }) > 0 && ContinuousClock.now - start < policy.busy
+            let waited = (ContinuousClock.now - start).components.seconds
+            ready.complete(.failure(StoreError.databaseUnavailable("no database connection within \(waited) s")))
+        }
+        defer { timer.cancel() }
+        do {
+            let connection = try await withTaskCancellationHandler {
+                try await ready.value
+            } onCancel: {
+                ready.complete(.failure(CancellationError()))
+            }
+            policy.inUse.withLockedValue { $0 += 1 }
+            return PooledLease(connection: connection, done: done, policy: policy)
+        } catch {
+            holder.cancel()
+            throw error
+        }
+    }
+
+    /// Gives the connection back to the pool.
+    func release() {
+        policy.inUse.withLockedValue { $0 -= 1 }
+        done.complete(.success(()))
+    }
+}
+
+/// A value delivered once, awaited by one task: the first ``complete(_:)`` wins, later ones are refused.
+private final class OneShot<Value: Sendable>: Sendable {
+    private enum State {
+        case pending(CheckedContinuation<Value, any Error>?)
+        case completed(Result<Value, any Error>)
+    }
+
+    private let state = NIOLockedValueBox(State.pending(nil))
+
+    /// Delivers `result`; false when a result was delivered before.
+    @discardableResult
+    func complete(_ result: Result<Value, any Error>) -> Bool {
+        let waiter: CheckedContinuation<Value, any Error>?? = state.withLockedValue { state in
+            guard case .pending(let waiter) = state else { return .none }
+            state = .completed(result)
+            return .some(waiter)
+        }
+        guard case .some(let continuation) = waiter else { return false }
+        continuation?.resume(with: result)
+        return true
+    }
+
+    /// The result, once delivered.
+    var value: Value {
+        get async throws {
+            try await withCheckedThrowingContinuation { continuation in
+                let delivered: Result<Value, any Error>? = state.withLockedValue { state in
+                    switch state {
+                    case .pending: state = .pending(continuation); return nil
+                    case .completed(let result): return result
+                    }
+                }
+                if let delivered { continuation.resume(with: delivered) }
+            }
         }
     }
 }

@@ -4,8 +4,8 @@ package import PostgresNIO
 
 /// One connection to the broker's PostgreSQL, for command-line operations (migrate, ingest) and tests.
 ///
-/// Database errors are turned into ``StoreError`` messages that name what failed, never the SQL or a value;
-/// the full error goes to the logger at debug level.
+/// Database errors are turned into ``StoreError`` messages that name what failed, never the SQL or a value; the
+/// operation and the SQLSTATE go to the logger at debug level (no log line at any level carries SQL).
 ///
 /// ```swift
 /// try await DatabaseSession.with(config, logger: logger) { db in
@@ -35,14 +35,15 @@ public struct DatabaseSession: Sendable {
 
     /// Opens a connection, or fails with a clear `databaseUnavailable` error.
     public static func connect(_ config: DatabaseConfig, logger: Logger) async throws(StoreError) -> DatabaseSession {
-        let options = PostgresConnection.Configuration(
+        var options = PostgresConnection.Configuration(
             host: config.host, port: config.port, username: config.username, password: config.password, database: config.database, tls: .disable
         )
+        options.options.connectTimeout = .seconds(DatabaseConfig.connectTimeout.components.seconds)
         do {
-            let connection = try await PostgresConnection.connect(configuration: options, id: 1, logger: logger)
+            let connection = try await PostgresConnection.connect(configuration: options, id: 1, logger: logger.postgresDriver)
             return DatabaseSession(connection: connection, logger: logger)
         } catch {
-            logger.debug("connect failed", metadata: ["sde.db.error": "\(String(reflecting: error))"])
+            logger.debug("connect failed", metadata: ["sde.db.error": "\(Self.reason(error))"])
             throw .databaseUnavailable("cannot connect to PostgreSQL at \(config.redacted): \(Self.reason(error))")
         }
     }
@@ -50,7 +51,7 @@ public struct DatabaseSession: Sendable {
     /// Runs a query and returns its rows.
     package func query(_ query: PostgresQuery, _ what: @autoclosure () -> String = "query") async throws(StoreError) -> PostgresRowSequence {
         do {
-            return try await connection.query(query, logger: logger)
+            return try await connection.query(query, logger: logger.postgresDriver)
         } catch {
             throw failure(error, what())
         }
@@ -62,7 +63,7 @@ public struct DatabaseSession: Sendable {
         _ statement: Statement, _ what: @autoclosure () -> String
     ) async throws(StoreError) -> AsyncThrowingMapSequence<PostgresRowSequence, Statement.Row> {
         do {
-            return try await connection.execute(statement, logger: logger)
+            return try await connection.execute(statement, logger: logger.postgresDriver)
         } catch {
             throw failure(error, what())
         }
@@ -71,7 +72,7 @@ public struct DatabaseSession: Sendable {
     /// Runs a statement and ignores rows.
     package func execute(_ query: PostgresQuery, _ what: @autoclosure () -> String = "statement") async throws(StoreError) {
         do {
-            let rows = try await connection.query(query, logger: logger)
+            let rows = try await connection.query(query, logger: logger.postgresDriver)
             for try await _ in rows {}
         } catch {
             throw failure(error, what())
@@ -96,11 +97,18 @@ public struct DatabaseSession: Sendable {
         }
     }
 
-    /// A `StoreError` for a failed database call; the details are logged at debug level only.
+    /// A `StoreError` for a failed database call, logged at debug level as the operation's name and the SQLSTATE (or
+    /// the connection problem) only: never `String(reflecting:)` of a PSQLError, which holds the statement's SQL.
     func failure(_ error: any Error, _ what: String) -> StoreError {
         if let store = error as? StoreError { return store }
-        logger.debug("database call failed", metadata: ["sde.db.operation": "\(what)", "sde.db.error": "\(String(reflecting: error))"])
+        logger.debug("database call failed", metadata: ["sde.db.operation": "\(what)", "sde.db.error": "\(Self.reason(error))"])
         return .databaseUnavailable("\(what) failed: \(Self.reason(error))")
+    }
+
+    /// What a log line may say about `error`: a store error's own message (value-free by construction), otherwise
+    /// ``reason(_:)``.
+    static func logDescription(_ error: any Error) -> String {
+        (error as? StoreError)?.message ?? reason(error)
     }
 
     /// A short, value-free reason: the SQLSTATE class and message of a server error, or the connection problem.
@@ -152,6 +160,17 @@ extension DatabaseSession {
     /// Runs `SELECT 1`, failing with `onTimeout` when the server does not answer within `timeout`.
     public func ping(within timeout: Duration, onTimeout: StoreError) async throws {
         try await withDeadline(timeout, onTimeout: onTimeout) { try await self.execute("SELECT 1", "ping the database") }
+    }
+}
+
+extension Logger {
+    /// This logger as postgres-nio gets it: never below `debug`, because postgres-nio's trace lines carry each
+    /// statement's SQL (`sendParseDescribeBindExecuteSync(PostgresQuery(sql: ...))`) and the rows it receives, and the
+    /// broker logs no SQL, record value or key at any level (`SDE_LOG_LEVEL=trace` included).
+    package var postgresDriver: Logger {
+        var driver = self
+        if driver.logLevel < .debug { driver.logLevel = .debug }
+        return driver
     }
 }
 

@@ -57,7 +57,8 @@ public struct QueryExecutor: Sendable {
         try await inReaderTransaction(query, on: db) { what, _ in
             var count = 0
             do {
-                for try await _ in try await db.connection.query(PostgresQuery(unsafeSQL: query.sql, binds: query.bindings), logger: db.logger) {
+                let statement = PostgresQuery(unsafeSQL: query.sql, binds: query.bindings)
+                for try await _ in try await db.connection.query(statement, logger: db.logger.postgresDriver) {
                     count += 1
                 }
             } catch {
@@ -73,7 +74,7 @@ public struct QueryExecutor: Sendable {
             var lines: [String] = []
             do {
                 let explain = PostgresQuery(unsafeSQL: "EXPLAIN (ANALYZE, BUFFERS) " + query.sql, binds: query.bindings)
-                let rows = try await db.connection.query(explain, logger: db.logger)
+                let rows = try await db.connection.query(explain, logger: db.logger.postgresDriver)
                 for try await line in rows.decode(String.self) { lines.append(line) }
             } catch {
                 throw db.failure(error, what)
@@ -133,7 +134,7 @@ public struct QueryExecutor: Sendable {
         let cellsPerRow = max(1, query.measures.count)
         var rows: [StatisticsRow] = []
         do {
-            let sequence = try await db.connection.query(PostgresQuery(unsafeSQL: query.sql, binds: query.bindings), logger: db.logger)
+            let sequence = try await db.connection.query(PostgresQuery(unsafeSQL: query.sql, binds: query.bindings), logger: db.logger.postgresDriver)
             for try await row in sequence {
                 guard (rows.count + 1) * cellsPerRow <= maxCells else { throw tooManyCells(query) }
                 rows.append(try query.statisticsRow(Self.values(of: row, query.columns)))
@@ -145,7 +146,7 @@ public struct QueryExecutor: Sendable {
                 "result does not match the compiled layout", metadata: ["sde.query.id": "\(query.queryID)", "sde.query.error": "\(error)"])
             throw .queryFailed("\(what) returned a result that does not match its compiled layout")
         } catch let error as PSQLError where error.serverInfo?[.sqlState] == "57014" {
-            db.logger.debug("statement timeout", metadata: ["sde.query.id": "\(query.queryID)", "sde.db.error": "\(String(reflecting: error))"])
+            db.logger.debug("statement timeout", metadata: ["sde.query.id": "\(query.queryID)", "sde.db.error": "\(DatabaseSession.reason(error))"])
             throw .queryTimeout("\(what) was cancelled after the statement timeout of \(timeoutMilliseconds) ms")
         } catch {
             throw db.failure(error, what)

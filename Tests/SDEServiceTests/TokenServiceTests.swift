@@ -191,3 +191,19 @@ import Testing
         #expect(malformed.code == .denied(.parameterInvalid) && malformed.event?.target == nil, "a typed id that is no identifier is not recorded")
     }
 }
+
+/// A user id typed on the command line is repeated in a refusal only when it is a plain identifier (issue 13).
+@Suite struct TokenUserEchoTests {
+    @Test(arguments: ["=cmd|' /C calc'!A0", "op'--", "x\ny"])
+    func aHostileUserIdIsNotRepeated(_ user: String) async throws {
+        let fake = try FakeBroker()
+        let issue = try await #require(throws: ServiceError.self) {
+            try await fake.broker.tokens.issue(fake.caller("op"), for: user, expires: fake.today.adding(days: 1))
+        }
+        #expect(issue.code == .denied(.unknownUser) && !issue.message.contains(user) && issue.message.contains("user named in the request"))
+        let bootstrap = try await #require(throws: ServiceError.self) {
+            try await fake.broker.tokens.bootstrap(operator: user, expires: fake.today.adding(days: 1))
+        }
+        #expect(!bootstrap.message.contains(user) && bootstrap.message.contains("operator named in the request"))
+    }
+}

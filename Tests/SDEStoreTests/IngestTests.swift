@@ -172,6 +172,24 @@ import Testing
         }
     }
 
+    /// Issue 13: a FIFO among the extracts hung `data ingest`; it is refused as `file:1` at once and nothing is loaded.
+    @Test func aFIFOAmongTheExtractsIsRefusedAtOnceBeforeLoading() async throws {
+        let scratch = try Scratch(persons: 60, seed: 19)
+        defer { scratch.remove() }
+        let fifo = scratch.extracts + "/social_care_E06000002.csv"
+        try FileManager.default.removeItem(atPath: fifo)
+        try #require(mkfifo(fifo, 0o600) == 0)
+        try await TestPostgres.withDatabase { _, db in
+            let start = ContinuousClock.now
+            let error = await #expect(throws: IngestError.self) { try await scratch.ingestor().ingest(directory: scratch.extracts, db: db) }
+            #expect(ContinuousClock.now - start < .seconds(5))
+            #expect(error?.message.contains(fifo + ":1: not a regular file") == true, "\(String(describing: error))")
+            #expect(error?.message.contains("nothing was loaded") == true)
+            let loaded = try await db.scalar("SELECT count(*)::int FROM broker.ingest_file")
+            #expect(loaded == 0)
+        }
+    }
+
     @Test func aDeadDatabaseGivesAClearError() async throws {
         let config = DatabaseConfig(host: "127.0.0.1", port: 1, username: "nobody", password: "s3cr3t-pw", database: "none")
         let error = await #expect(throws: StoreError.self) { _ = try await DatabaseSession.connect(config, logger: TestPostgres.logger) }
