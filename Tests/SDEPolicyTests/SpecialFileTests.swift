@@ -16,7 +16,7 @@ import Testing
     /// A policy directory holding the fixture's signed files.
     static func directory() throws -> String {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("sde-policy-\(UUID().uuidString)").path
-        for subdirectory in ["projects", "queries"] {
+        for subdirectory in ["projects", "queries", "root"] {
             try FileManager.default.createDirectory(atPath: directory + "/" + subdirectory, withIntermediateDirectories: true)
         }
         for (path, text) in try Fixture.standard.signedFiles() {

@@ -84,10 +84,22 @@ import Testing
             defer { running.cancel() }
             // postgres-nio's pool lends at most 20 connections: hold them all for three seconds.
             try await withThrowingTaskGroup(of: Void.self) { group in
+                // Every holder signals once it has its connection, so the pool is busy for certain (on a loaded machine 20
+                // connections take longer than any fixed pause to open).
+                let (leased, signal) = AsyncStream.makeStream(of: Void.self)
                 for _ in 0..<20 {
-                    group.addTask { try await connections.withDatabase { db in try await db.execute("SELECT pg_sleep(3)") } }
+                    group.addTask {
+                        try await connections.withDatabase { db in
+                            signal.yield()
+                            try await db.execute("SELECT pg_sleep(3)")
+                        }
+                    }
                 }
-                try await Task.sleep(for: .milliseconds(500))
+                var holders = 0
+                for await _ in leased {
+                    holders += 1
+                    if holders == 20 { break }
+                }
                 let start = ContinuousClock.now
                 try await connections.withDatabase { db in try await db.execute("SELECT 1") }
                 #expect(ContinuousClock.now - start > .seconds(1), "it did wait past the idle timeout")
