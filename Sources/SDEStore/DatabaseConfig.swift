@@ -45,14 +45,10 @@ public struct DatabaseConfig: Sendable, Hashable {
     /// `host:port/database` as the user, without the password: safe to print.
     public var redacted: String { "\(username)@\(host):\(port)/\(database)" }
 
-    /// How long opening a connection may take (a server that is gone refuses at once; one that is unreachable is given
-    /// up on after this).
-    public static let connectTimeout: Duration = .seconds(5)
-
     /// The postgres-nio client configuration (TLS off: the embedded cluster listens on loopback only).
     package var clientConfiguration: PostgresClient.Configuration {
         var config = PostgresClient.Configuration(host: host, port: port, username: username, password: password, database: database, tls: .disable)
-        config.options.connectTimeout = Self.connectTimeout
+        config.options.connectTimeout = .seconds(5)
         return config
     }
 }

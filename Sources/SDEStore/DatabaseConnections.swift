@@ -30,9 +30,9 @@ public struct DatabaseConnections: Sendable {
     ///
     /// How long a request waits for a connection is bounded, because postgres-nio's pool keeps a lease waiting while
     /// it retries a server that is gone (about a minute before its circuit breaker opens): a request that has waited
-    /// `leaseTimeout` while no connection of this pool is in use (so the pool is not busy, the server is not accepting
-    /// connections) fails `database_unavailable` then; while connections are in use (the pool is busy serving others)
-    /// it waits up to `busyLeaseTimeout` (the statement timeout, by default), then fails likewise. The pool itself keeps
+    /// `leaseTimeout` while the pool is idle (no connection of it in use or given back within that time: the server is
+    /// not accepting connections) fails `database_unavailable` then; while the pool is busy serving others it waits up
+    /// to `busyLeaseTimeout` (the statement timeout, by default), then fails likewise. The pool itself keeps
     /// reconnecting in the background (with a backoff of 100 ms growing by a quarter per failed attempt, at most a
     /// minute), so once the server is back on the same address, requests are served again without a restart.
     public static func pool(
@@ -84,23 +84,38 @@ public struct DatabaseConnections: Sendable {
     }
 }
 
-/// How long a pooled lease may wait: `idle` while none of the pool's connections is in use (the server is not
-/// accepting connections), `busy` while some are (the pool is serving other requests), and how many are in use.
+/// How long a pooled lease may wait: `idle` while the pool is idle (the server is not accepting connections), `busy`
+/// while it is busy serving other requests: some of its connections are in use, or one was given back within the last
+/// `idle` (it is being handed to the next waiter).
 private struct LeasePolicy: Sendable {
     let idle: Duration
     let busy: Duration
-    /// Leases of this pool held now.
-    let inUse: NIOLockedValueBox<Int>
+    /// Leases of this pool held now, and when one was last taken or given back.
+    private let activity: NIOLockedValueBox<(inUse: Int, last: ContinuousClock.Instant)>
 
-    init(idle: Duration, busy: Duration, inUse: NIOLockedValueBox<Int> = NIOLockedValueBox(0)) {
+    init(idle: Duration, busy: Duration) {
+        self.init(idle: idle, busy: busy, activity: NIOLockedValueBox((0, ContinuousClock.now)))
+    }
+
+    private init(idle: Duration, busy: Duration, activity: NIOLockedValueBox<(inUse: Int, last: ContinuousClock.Instant)>) {
         self.idle = idle
         self.busy = busy
-        self.inUse = inUse
+        self.activity = activity
     }
 
     /// The same policy, waiting at most `limit` in any case.
     func limited(to limit: Duration) -> LeasePolicy {
-        LeasePolicy(idle: min(idle, limit), busy: min(busy, limit), inUse: inUse)
+        LeasePolicy(idle: min(idle, limit), busy: min(busy, limit), activity: activity)
+    }
+
+    /// Whether the pool is serving others now (so a wait for it is a queue, not a server that is gone).
+    var isBusy: Bool {
+        activity.withLockedValue { $0.inUse > 0 || ContinuousClock.now - $0.last < idle }
+    }
+
+    /// Records a lease taken (`+1`) or given back (`-1`).
+    func leased(_ change: Int) {
+        activity.withLockedValue { $0 = ($0.inUse + change, ContinuousClock.now) }
     }
 }
 
@@ -130,11 +145,11 @@ private struct PooledLease: Sendable {
             }
         }
         let timer = Task {
-            // Checked every `idle` interval: gone as soon as nothing is in use, at the latest after `busy`.
+            // Checked every `idle` interval: gone as soon as the pool is idle, at the latest after `busy`.
             let start = ContinuousClock.now
             repeat {
                 try await Task.sleep(for: min(policy.idle, policy.busy - (ContinuousClock.now - start)))
-            } while policy.inUse.withLockedValue({ $0 }) > 0 && ContinuousClock.now - start < policy.busy
+            } while policy.isBusy && ContinuousClock.now - start < policy.busy
             let waited = (ContinuousClock.now - start).components.seconds
             ready.complete(.failure(StoreError.databaseUnavailable("no database connection within \(waited) s")))
         }
@@ -145,7 +160,7 @@ private struct PooledLease: Sendable {
             } onCancel: {
                 ready.complete(.failure(CancellationError()))
             }
-            policy.inUse.withLockedValue { $0 += 1 }
+            policy.leased(+1)
             return PooledLease(connection: connection, done: done, policy: policy)
         } catch {
             holder.cancel()
@@ -155,7 +170,7 @@ private struct PooledLease: Sendable {
 
     /// Gives the connection back to the pool.
     func release() {
-        policy.inUse.withLockedValue { $0 -= 1 }
+        policy.leased(-1)
         done.complete(.success(()))
     }
 }

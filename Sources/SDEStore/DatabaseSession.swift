@@ -35,10 +35,9 @@ public struct DatabaseSession: Sendable {
 
     /// Opens a connection, or fails with a clear `databaseUnavailable` error.
     public static func connect(_ config: DatabaseConfig, logger: Logger) async throws(StoreError) -> DatabaseSession {
-        var options = PostgresConnection.Configuration(
+        let options = PostgresConnection.Configuration(
             host: config.host, port: config.port, username: config.username, password: config.password, database: config.database, tls: .disable
         )
-        options.options.connectTimeout = .seconds(DatabaseConfig.connectTimeout.components.seconds)
         do {
             let connection = try await PostgresConnection.connect(configuration: options, id: 1, logger: logger.postgresDriver)
             return DatabaseSession(connection: connection, logger: logger)
