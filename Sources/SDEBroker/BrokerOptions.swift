@@ -27,6 +27,12 @@ struct BrokerOptions: ParsableArguments {
     @Option(help: "Evaluate dates on this day (YYYY-MM-DD) instead of today (UTC).")
     var today: String?
 
+    @Option(help: "The most audit events between two signed checkpoints (1 to 10000).")
+    var auditCheckpointEvents: Int = 1000
+
+    @Option(help: "The most seconds an audit event waits for a signed checkpoint (1 to 3600).")
+    var auditCheckpointSeconds: Int = 60
+
     /// The embedded cluster, or `nil` when `DATABASE_URL` names the server.
     var embedded: EmbeddedPostgres? {
         ProcessInfo.processInfo.environment["DATABASE_URL"] == nil ? EmbeddedPostgres(directory: stateDir) : nil
@@ -56,6 +62,14 @@ struct BrokerOptions: ParsableArguments {
         configuration.sqlDirectory = sqlDir
         configuration.stateDirectory = stateDir
         configuration.auditDirectory = auditDir
+        guard (1...AuditCheckpointPolicy.ceiling.maxEvents).contains(auditCheckpointEvents) else {
+            throw ValidationError("--audit-checkpoint-events must be from 1 to \(AuditCheckpointPolicy.ceiling.maxEvents)")
+        }
+        guard (1...AuditCheckpointPolicy.ceiling.maxSeconds).contains(auditCheckpointSeconds) else {
+            throw ValidationError("--audit-checkpoint-seconds must be from 1 to \(AuditCheckpointPolicy.ceiling.maxSeconds)")
+        }
+        configuration.auditCheckpointEvents = auditCheckpointEvents
+        configuration.auditCheckpointPeriod = .seconds(auditCheckpointSeconds)
         let day = try day()
         if today != nil { configuration.today = { day } }
         return configuration

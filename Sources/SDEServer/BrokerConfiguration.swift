@@ -1,4 +1,5 @@
 public import Logging
+public import SDEAudit
 public import SDECommon
 public import SDEPolicy
 public import SDEStore
@@ -33,6 +34,10 @@ public struct BrokerConfiguration: Sendable {
     public var executor = QueryExecutor()
     /// How long an audit write may take before the trail gives up on it (and releases nothing).
     public var auditWriteTimeout: Duration = .seconds(10)
+    /// The most audit events between two signed checkpoints (at most 10,000).
+    public var auditCheckpointEvents = AuditCheckpointPolicy.default.maxEvents
+    /// The longest an audit event waits for a signed checkpoint (whole seconds, at most an hour).
+    public var auditCheckpointPeriod: Duration = .seconds(AuditCheckpointPolicy.default.maxSeconds)
     /// Today's date, for decisions and token expiry.
     public var today: @Sendable () -> CivilDate = CivilDate.utcToday
 
@@ -47,11 +52,18 @@ public struct BrokerConfiguration: Sendable {
     /// A loader of the policy directory (the reference codes are read once, here).
     public func policyLoader() throws -> @Sendable () throws(PolicyError) -> PolicySet { try policy.loader() }
 
-    /// The audit trail (database and mirror) with the broker's signing key from the state directory.
+    /// The gap policy of ``auditCheckpointEvents`` and ``auditCheckpointPeriod``.
+    public func auditCheckpointPolicy() throws -> AuditCheckpointPolicy {
+        try AuditCheckpointPolicy(maxEvents: auditCheckpointEvents, maxSeconds: Int(auditCheckpointPeriod.components.seconds))
+    }
+
+    /// The audit trail (database and mirror) with the broker's signing key from the state directory, writing checkpoints
+    /// at the gap ``auditCheckpointEvents`` and ``auditCheckpointPeriod`` set.
     public func openAuditTrail(logger: Logger) async throws -> AuditTrail {
         let key = try AuditKeyFiles(directory: stateDirectory).loadOrCreate()
         return try await AuditTrail.open(
-            database: database, mirrorDirectory: auditDirectory, signingKey: key, writeTimeout: auditWriteTimeout, logger: logger)
+            database: database, mirrorDirectory: auditDirectory, signingKey: key, checkpointInterval: auditCheckpointEvents,
+            checkpointPeriod: auditCheckpointPeriod, writeTimeout: auditWriteTimeout, logger: logger)
     }
 
     /// The migrations of ``sqlDirectory``.

@@ -9,11 +9,14 @@ public import SDEStore
 
 extension BrokerConfiguration {
     /// Verifies both audit stores (database and mirror) against the broker's public key (default: the one beside the
-    /// signing key in the state directory).
+    /// signing key in the state directory), holding the gap before the first checkpoint to the configured policy and
+    /// failing a tail that has waited longer for its checkpoint than the policy allows.
     public func verifyAuditTrail(publicKey path: String? = nil, logger: Logger) async throws -> AuditVerification {
         let key = try AuditKeyFiles.publicKey(at: path ?? AuditKeyFiles(directory: stateDirectory).publicKeyPath)
+        let policy = try auditCheckpointPolicy()
         return try await DatabaseSession.with(database, logger: logger) { db in
-            try await AuditVerification.run(db, mirror: AuditMirror(directory: auditDirectory), trustedKeys: [key])
+            try await AuditVerification.run(
+                db, mirror: AuditMirror(directory: auditDirectory), trustedKeys: [key], policy: policy, now: AuditTrail.now())
         }
     }
 

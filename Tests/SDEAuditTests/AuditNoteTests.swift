@@ -72,6 +72,40 @@ import Testing
         #expect(throws: AuditError.self) { try AuditNoteVerifier(parsing: Self.exampleVerifierKey.replacing("530d903a", with: "530d903b")) }
     }
 
+    /// A signed tree head from a chain: exactly the five lines of the format, verified by the broker's key only.
+    @Test func checkpointsAreTlogCheckpointNotes() throws {
+        let fixture = try ChainFixture(count: 12)
+        let event = fixture.events[11]
+        let note = try #require(event.checkpoint?.note)
+        let lines = note.split(separator: "\n", omittingEmptySubsequences: false)
+        #expect(lines.count == 8)
+        #expect(lines[0] == "sde-broker/audit/\(fixture.key.publicKey.keyID)")
+        #expect(lines[1] == "11")
+        #expect(lines[3] == "time \(event.time)")
+        #expect(lines[4] == "max-gap 1000 events 60 seconds")
+        #expect(lines[5] == "" && lines[7] == "")
+        #expect(lines[6].hasPrefix("— sde-broker/audit/\(fixture.key.publicKey.keyID) "))
+        let head = try AuditTreeHead(note: note, verifiedBy: fixture.key.publicKey)
+        #expect(head.size == 11 && head.time == event.time && head.policy == .default)
+        #expect(head.root == AuditMerkle.root(of: fixture.lines[..<11].map { AuditMerkle.leafHash(Array($0.utf8)) }[...]))
+        #expect(head.description == note)
+        #expect(throws: AuditError.self) { try AuditTreeHead(note: note, verifiedBy: AuditSigningKey().publicKey) }
+    }
+
+    @Test(arguments: [
+        ("\n11\n", "\n011\n"), ("time 2026", "time: 2026"), ("max-gap 1000 events", "max-gap 10001 events"), ("60 seconds", "60 s"),
+    ])
+    func aCheckpointWhoseLinesAreNotOursIsRefusedEvenWhenSigned(original: String, replacement: String) throws {
+        let key = AuditSigningKey()
+        var chain = try AuditChain(replaying: ChainFixture(count: 11, key: key).events)
+        let note = try #require(try chain.appendCheckpoint(at: ChainFixture.time(11), signedBy: key).checkpoint?.note)
+        let text = try AuditSignedNote(parsing: note).text.replacing(original, with: replacement)
+        #expect(text != (try AuditSignedNote(parsing: note).text))
+        let resigned = try AuditSignedNote.signing(text, with: key, name: key.publicKey.noteName)
+        let error = #expect(throws: AuditError.self) { try AuditTreeHead(note: resigned.description, verifiedBy: key.publicKey) }
+        #expect(error?.code == .invalidCheckpoint)
+    }
+
     @Test func gapPoliciesStayWithinTheCeiling() throws {
         #expect(try AuditCheckpointPolicy(maxEvents: 10_000, maxSeconds: 3600) == .ceiling)
         #expect(throws: AuditError.self) { try AuditCheckpointPolicy(maxEvents: 10_001, maxSeconds: 60) }

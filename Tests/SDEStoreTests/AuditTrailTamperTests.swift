@@ -1,0 +1,121 @@
+import Foundation
+import PostgresNIO
+import SDEAudit
+import SDEStore
+import Testing
+
+/// An insider who can do anything to both stores (database superuser, write access to `AuditLogs/` and `.sde/`):
+/// read the trail, rewrite it with every hash recomputed, and put it back in the database and the mirror.
+struct Insider {
+    let db: DatabaseSession
+    let mirrorDirectory: String
+
+    /// Every event, from the database.
+    func events() async throws -> [AuditEvent] {
+        var events: [AuditEvent] = []
+        try await AuditEvents.forEach(in: db) { events.append($0) }
+        return events
+    }
+
+    /// Replaces both stores with `events`: the append-only triggers are dropped first (a superuser may).
+    func replace(with events: [AuditEvent]) async throws {
+        try await db.execute("ALTER TABLE broker.audit_event DISABLE TRIGGER USER")
+        try await db.execute("DELETE FROM broker.audit_event")
+        for event in events {
+            let line = String(decoding: AuditJSONL.encode(event), as: UTF8.self)
+            try await db.execute("INSERT INTO broker.audit_event (sequence, hash, line) VALUES (\(event.sequence), \(event.hash.hex), \(line))")
+        }
+        try await db.execute("ALTER TABLE broker.audit_event ENABLE TRIGGER USER")
+        for file in try AuditMirror(directory: mirrorDirectory).files() { try FileManager.default.removeItem(atPath: file) }
+        var files: [String: [UInt8]] = [:]
+        for event in events { AuditJSONL.append(event, to: &files["\(mirrorDirectory)/audit-\(event.time.date).jsonl", default: []]) }
+        for (path, bytes) in files { try Data(bytes).write(to: URL(fileURLWithPath: path)) }
+    }
+
+    /// `events` with the chain recomputed from `from` (0-based) on: sequence numbers renumbered, every `prev_hash` and
+    /// `hash` recomputed, and the checkpoints from there on dropped, as someone without the signing key must.
+    static func rechained(_ events: [AuditEvent], from: Int) -> [AuditEvent] {
+        var out = Array(events[..<from])
+        for event in events[from...] where event.checkpoint == nil {
+            let head = out.last?.head ?? .genesis
+            out.append(event.relinked(after: head))
+        }
+        return out
+    }
+}
+
+extension AuditEvent {
+    /// This event's fields at the next sequence after `head`, with `prev_hash` and `hash` recomputed; `actor` replaced
+    /// when given.
+    func relinked(after head: AuditHead, actor: String? = nil) -> AuditEvent {
+        let unsealed = AuditEvent(
+            sequence: head.sequence + 1, time: time, actor: actor ?? self.actor, role: role, project: project, action: action, target: target,
+            parameters: parameters, policyDigest: policyDigest, outcome: outcome, reason: reason, cells: cells, outputDigest: outputDigest,
+            checkpoint: checkpoint, prevHash: head.hash, hash: .zero)
+        return AuditEvent(
+            sequence: unsealed.sequence, time: time, actor: unsealed.actor, role: role, project: project, action: action, target: target,
+            parameters: parameters, policyDigest: policyDigest, outcome: outcome, reason: reason, cells: cells, outputDigest: outputDigest,
+            checkpoint: checkpoint, prevHash: head.hash, hash: unsealed.computedHash)
+    }
+}
+
+extension AuditTrailTests {
+    enum Rewrite: String, CaseIterable, Sendable {
+        case edit, insert, delete
+    }
+
+    /// The attack of issue 13: change an event in both stores, recompute the chain after it and delete the checkpoints
+    /// that no longer match. Without the signing key the forger cannot sign new checkpoints, so the gap the deleted ones
+    /// leave gives the rewrite away: measured by the policy the last remaining checkpoint signed (event 9, after the
+    /// checkpoint at 6), or, before the first one (event 3), by the policy the verifier is configured with.
+    @Test(arguments: Rewrite.allCases, [2, 8])
+    func aRewriteWithTheChainRecomputedAndLaterCheckpointsDroppedIsCaught(_ rewrite: Rewrite, at index: Int) async throws {
+        let fixture = Fixture()
+        defer { fixture.remove() }
+        try await TestPostgres.withDatabase { config, db in
+            let trail = try await fixture.open(config, checkpointInterval: 5)
+            for n in 0..<16 { try await trail.record(try Self.draft(n)) }
+            await trail.close()
+            let insider = Insider(db: db, mirrorDirectory: fixture.mirrorDirectory)
+            var events = try await insider.events()
+            #expect(events[5].checkpoint?.isTreeHead == true)
+            switch rewrite {
+            case .edit: events[index] = events[index].relinked(after: events[index - 1].head, actor: "someone-else")
+            case .insert: events.insert(events[index].relinked(after: events[index].head, actor: "someone-else"), at: index + 1)
+            case .delete: events.remove(at: index)
+            }
+            try await insider.replace(with: Insider.rechained(events, from: index))
+            let result = try await AuditVerification.run(
+                db, mirror: fixture.mirror, trustedKeys: [fixture.key.publicKey], policy: try AuditCheckpointPolicy(maxEvents: 5, maxSeconds: 60),
+                now: AuditTrail.now())
+            #expect(result.disagreement == nil, "both stores were rewritten alike")
+            #expect(!result.database.isIntact && !result.mirror.isIntact, "\(result.database)")
+            #expect(result.database.failure?.kind == .checkpointMissing, "\(result.database)")
+        }
+    }
+
+    /// With no event to carry it, a checkpoint still comes within the policy's seconds (here one), so the head a
+    /// witness can fetch is never older than that while the broker runs.
+    @Test func anIdleTrailIsCheckpointedWithinThePeriod() async throws {
+        let fixture = Fixture()
+        defer { fixture.remove() }
+        try await TestPostgres.withDatabase { config, db in
+            let trail = try await AuditTrail.open(
+                database: config, mirrorDirectory: fixture.mirrorDirectory, signingKey: fixture.key, checkpointPeriod: .seconds(1),
+                logger: TestPostgres.logger)
+            try await trail.record(try Self.draft(1))
+            var checkpointed = false
+            for _ in 0..<50 where !checkpointed {
+                try await Task.sleep(for: .milliseconds(100))
+                checkpointed = await trail.head.sequence == 2
+            }
+            await trail.close()
+            #expect(checkpointed)
+            #expect(try await db.scalar("SELECT count(*)::int FROM broker.audit_event") == 2, "close() adds nothing: nothing is left to cover")
+            let result = try await AuditVerification.run(
+                db, mirror: fixture.mirror, trustedKeys: [fixture.key.publicKey], policy: try AuditCheckpointPolicy(maxEvents: 1000, maxSeconds: 1),
+                now: AuditTrail.now())
+            #expect(result.isIntact, "\(result.database)")
+        }
+    }
+}
