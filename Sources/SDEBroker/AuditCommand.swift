@@ -14,12 +14,13 @@ struct AuditCommand: AsyncParsableCommand {
 
     struct Verify: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Check every hash, the sequence, checkpoint signatures, and that the database and the JSONL mirror agree (an operator or auditor tool).")
-        @Option(help: "The broker's public key (default: <state-dir>/audit-signing-key.pub.pem).") var publicKey: String?
+            abstract:
+                "Check every hash, the sequence, signed checkpoints and the gaps between them, and that both stores agree (an operator or auditor tool)."
+        )
         @OptionGroup var options: BrokerOptions
 
         func run() async throws {
-            let result = try await options.configuration().verifyAuditTrail(publicKey: publicKey, logger: .cli)
+            let result = try await options.configuration().verifyAuditTrail(logger: .cli)
             print(result.summary)
             guard result.isIntact else { throw ExitCode.failure }
         }
@@ -61,8 +62,11 @@ extension AuditExportFormat: ExpressibleByArgument {}
 extension AuditVerification {
     /// What `audit verify` prints.
     var summary: String {
-        var lines = ["database: \(database)", "mirror:   \(mirror)"]
+        var lines: [String] = []
+        if let trustedKey { lines.append("key:      \(trustedKey.key.noteVerifier) (\(trustedKey.source))") }
+        lines += ["database: \(database)", "mirror:   \(mirror)"]
         lines.append(disagreement.map { "stores disagree: \($0)" } ?? "stores agree event for event")
+        lines += problems.map { "problem:  \($0)" }
         lines.append(isIntact ? "audit trail intact" : "AUDIT TRAIL DAMAGED")
         return lines.joined(separator: "\n")
     }

@@ -27,6 +27,12 @@ struct BrokerOptions: ParsableArguments {
     @Option(help: "Evaluate dates on this day (YYYY-MM-DD) instead of today (UTC).")
     var today: String?
 
+    @Option(
+        help: ArgumentHelp(
+            "The audit trail's public key, kept outside the state folder: a PEM file or a file holding its verifier key line (or set SDE_AUDIT_PUBLIC_KEY to the line).",
+            valueName: "file"))
+    var auditPublicKey: String?
+
     @Option(help: "The most audit events between two signed checkpoints (1 to 10000).")
     var auditCheckpointEvents: Int = 1000
 
@@ -62,6 +68,8 @@ struct BrokerOptions: ParsableArguments {
         configuration.sqlDirectory = sqlDir
         configuration.stateDirectory = stateDir
         configuration.auditDirectory = auditDir
+        configuration.auditPublicKey = try AuditKeyFiles.configuredPublicKey(
+            file: auditPublicKey, text: ProcessInfo.processInfo.environment["SDE_AUDIT_PUBLIC_KEY"])
         guard (1...AuditCheckpointPolicy.ceiling.maxEvents).contains(auditCheckpointEvents) else {
             throw ValidationError("--audit-checkpoint-events must be from 1 to \(AuditCheckpointPolicy.ceiling.maxEvents)")
         }

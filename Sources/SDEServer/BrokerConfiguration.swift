@@ -38,6 +38,10 @@ public struct BrokerConfiguration: Sendable {
     public var auditCheckpointEvents = AuditCheckpointPolicy.default.maxEvents
     /// The longest an audit event waits for a signed checkpoint (whole seconds, at most an hour).
     public var auditCheckpointPeriod: Duration = .seconds(AuditCheckpointPolicy.default.maxSeconds)
+    /// The audit trail's verification key as configured outside the state folder (`--audit-public-key`,
+    /// `SDE_AUDIT_PUBLIC_KEY`): the trail signs only with the key it names, and `audit verify` and `audit witness`
+    /// judge the trail by it. `nil`: the key pinned in the database at the first start.
+    public var auditPublicKey: AuditPublicKey?
     /// Today's date, for decisions and token expiry.
     public var today: @Sendable () -> CivilDate = CivilDate.utcToday
 
@@ -57,13 +61,18 @@ public struct BrokerConfiguration: Sendable {
         try AuditCheckpointPolicy(maxEvents: auditCheckpointEvents, maxSeconds: Int(auditCheckpointPeriod.components.seconds))
     }
 
-    /// The audit trail (database and mirror) with the broker's signing key from the state directory, writing checkpoints
-    /// at the gap ``auditCheckpointEvents`` and ``auditCheckpointPeriod`` set.
+    /// The audit trail (database and mirror) with the broker's signing key from the state directory, which must be the
+    /// configured ``auditPublicKey``'s and the one pinned at the first start.
     public func openAuditTrail(logger: Logger) async throws -> AuditTrail {
         let key = try AuditKeyFiles(directory: stateDirectory).loadOrCreate()
+        if auditPublicKey == nil {
+            logger.notice(
+                "no audit public key is configured: the trail is judged by the key pinned in its database (give --audit-public-key or SDE_AUDIT_PUBLIC_KEY)"
+            )
+        }
         return try await AuditTrail.open(
             database: database, mirrorDirectory: auditDirectory, signingKey: key, checkpointInterval: auditCheckpointEvents,
-            checkpointPeriod: auditCheckpointPeriod, writeTimeout: auditWriteTimeout, logger: logger)
+            checkpointPeriod: auditCheckpointPeriod, pinnedKey: auditPublicKey, writeTimeout: auditWriteTimeout, logger: logger)
     }
 
     /// The migrations of ``sqlDirectory``.

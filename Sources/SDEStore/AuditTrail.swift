@@ -15,7 +15,8 @@ import SDECommon
 /// Checkpoints are signed tree heads (``AuditTreeHead``) at a bounded gap: one comes before any event that would make
 /// more than the policy's events, or an event more than its seconds after the first one not yet covered (see
 /// ``AuditChain/isCheckpointDue(at:policy:)``); a timer writes one when that many seconds pass with no event to carry
-/// it; and ``close()`` writes one.
+/// it; and ``close()`` writes one. The signing key must be the one pinned in `broker.audit_key` at the first start (and
+/// the one configured, if any): a trail refuses to open with another.
 ///
 /// ```swift
 /// let trail = try await AuditTrail.open(database: config, mirrorDirectory: "AuditLogs", signingKey: key, logger: logger)
@@ -56,29 +57,36 @@ public actor AuditTrail {
         self.logger = logger
     }
 
-    /// Opens the trail: connects as `sde_broker`, reads both stores' heads and refuses to start if they disagree, then
-    /// resumes the chain (and its Merkle tree) after the last signed checkpoint.
+    /// Opens the trail: connects as `sde_broker`, checks the signing key against the pinned one (pinning it on the
+    /// first start), reads both stores' heads and refuses to start if they disagree, then resumes the chain (and its
+    /// Merkle tree) after the last signed checkpoint.
     ///
     /// Events the mirror holds beyond the database's head were never committed (the broker stopped between the two
     /// writes) and so never released anything: they are cut from the mirror.
     /// - Parameters:
     ///   - checkpointInterval: the most events between two checkpoints (``AuditCheckpointPolicy/maxEvents``).
     ///   - checkpointPeriod: the longest an event waits for a checkpoint (``AuditCheckpointPolicy/maxSeconds``; whole seconds).
+    ///   - pinnedKey: the verification key given in configuration, outside the state folder: the signing key must match it.
     ///   - writeTimeout: how long a database write may take before the trail gives up on it (and releases nothing).
     public static func open(
         database config: DatabaseConfig, mirrorDirectory: String, signingKey: AuditSigningKey, checkpointInterval: Int = 1000,
-        checkpointPeriod: Duration = .seconds(60), writeTimeout: Duration = .seconds(10), logger: Logger
+        checkpointPeriod: Duration = .seconds(60), pinnedKey: AuditPublicKey? = nil, writeTimeout: Duration = .seconds(10), logger: Logger
     ) async throws -> AuditTrail {
         let policy: AuditCheckpointPolicy
         do {
             policy = try AuditCheckpointPolicy(maxEvents: checkpointInterval, maxSeconds: Int(checkpointPeriod.components.seconds))
         } catch { throw StoreError.invalidArgument("audit checkpoints: \(error.message)") }
+        if let pinnedKey, pinnedKey != signingKey.publicKey {
+            throw StoreError.auditUnavailable(
+                "the audit signing key (\(signingKey.publicKey)) is not the configured audit public key (\(pinnedKey)): refusing to sign with it")
+        }
         let mirror = AuditMirror(directory: mirrorDirectory)
         do {
             try FileManager.default.createDirectory(atPath: mirrorDirectory, withIntermediateDirectories: true)
         } catch { throw StoreError.auditUnavailable("cannot create the audit mirror directory \(mirrorDirectory)") }
         let db = try await connect(config, logger: logger)
         do {
+            try await pin(signingKey.publicKey, db)
             // Under the mirror's lock: another process's write in flight is neither mistaken for a torn tail nor cut.
             let head = try await mirror.withLock(timeout: writeTimeout) { try await reconcile(db, mirror) }
             let chain = try await resume(db, at: head, key: signingKey.publicKey)
@@ -91,6 +99,31 @@ public actor AuditTrail {
         } catch {
             try? await db.connection.close()
             throw error
+        }
+    }
+
+    /// Pins `key` as the trail's verification key on the first start, and refuses any other key afterwards.
+    private static func pin(_ key: AuditPublicKey, _ db: DatabaseSession) async throws {
+        try await db.execute(
+            "INSERT INTO broker.audit_key (key_id, verifier_key) VALUES (\(key.keyID), \(key.noteVerifier.description)) ON CONFLICT DO NOTHING",
+            "pin the audit key")
+        guard let pinned = try await pinnedKey(db) else { throw StoreError.auditUnavailable("the audit key could not be pinned") }
+        guard pinned == key else {
+            throw StoreError.auditUnavailable(
+                "the audit signing key (\(key)) is not the key pinned at the first start (\(pinned)): a key pair swapped in the state folder signs nothing"
+            )
+        }
+    }
+
+    /// The verification key pinned at the first start, if the trail was ever opened.
+    public static func pinnedKey(_ db: DatabaseSession) async throws -> AuditPublicKey? {
+        var text: String?
+        for try await value in try await db.query("SELECT verifier_key FROM broker.audit_key", "read the pinned audit key").decode(String.self) {
+            text = value
+        }
+        guard let text else { return nil }
+        do { return try AuditPublicKey(verifierKey: text) } catch {
+            throw StoreError.auditUnavailable("the pinned audit key in the database is not a verifier key: run `sde-broker audit verify`")
         }
     }
 

@@ -15,9 +15,13 @@ public struct AuditVerification: Sendable {
     public var mirror: AuditVerificationReport
     /// The first place where the stores disagree, if any.
     public var disagreement: String?
+    /// The key the trail was judged by, and where it came from (for the report).
+    public var trustedKey: (key: AuditPublicKey, source: String)?
+    /// What else is wrong: a pinned key that differs from the configured one, a witness's checkpoint that does not verify.
+    public var problems: [String] = []
 
-    /// True when both stores verify and agree.
-    public var isIntact: Bool { database.isIntact && mirror.isIntact && disagreement == nil }
+    /// True when both stores verify and agree, and nothing else is wrong.
+    public var isIntact: Bool { database.isIntact && mirror.isIntact && disagreement == nil && problems.isEmpty }
 
     /// Verifies the trail in `db` and `mirror`, streaming both.
     /// - Parameters:

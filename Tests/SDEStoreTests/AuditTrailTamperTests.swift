@@ -1,6 +1,7 @@
 import Foundation
 import PostgresNIO
 import SDEAudit
+import SDEServer
 import SDEStore
 import Testing
 
@@ -91,6 +92,72 @@ extension AuditTrailTests {
             #expect(result.disagreement == nil, "both stores were rewritten alike")
             #expect(!result.database.isIntact && !result.mirror.isIntact, "\(result.database)")
             #expect(result.database.failure?.kind == .checkpointMissing, "\(result.database)")
+        }
+    }
+
+    /// A broker configured over a fresh state folder and mirror, with the audit public key given in configuration.
+    static func configuration(_ config: DatabaseConfig, state: String, fixture: Fixture, pinning key: AuditPublicKey?) -> BrokerConfiguration {
+        var configuration = BrokerConfiguration(database: config)
+        configuration.stateDirectory = state
+        configuration.auditDirectory = fixture.mirrorDirectory
+        configuration.sqlDirectory = TestPostgres.sqlDirectory
+        configuration.auditCheckpointEvents = 5
+        configuration.auditPublicKey = key
+        return configuration
+    }
+
+    /// A key pair swapped in the state folder, with every checkpoint re-signed by it: the trail no longer opens, and
+    /// `audit verify` judges the trail by the key pinned at the first start (or configured), not by the public key lying
+    /// beside the new private key; an insider who also rewrites the pin is caught against the configured key.
+    @Test func aSwappedKeyPairWithResignedCheckpointsIsCaught() async throws {
+        let state = FileManager.default.temporaryDirectory.appendingPathComponent("sde-state-\(UUID().uuidString)").path
+        let fixture = Fixture(key: try AuditKeyFiles(directory: state).loadOrCreate())
+        defer {
+            fixture.remove()
+            try? FileManager.default.removeItem(atPath: state)
+        }
+        try await TestPostgres.withDatabase { config, db in
+            var configuration = Self.configuration(config, state: state, fixture: fixture, pinning: nil)
+            let trail = try await configuration.openAuditTrail(logger: TestPostgres.logger)
+            for n in 0..<6 { try await trail.record(try Self.draft(n)) }
+            await trail.close()
+            #expect(try await configuration.verifyAuditTrail(logger: TestPostgres.logger).isIntact)
+
+            // The insider makes a key pair of their own, puts it in the state folder and re-signs the trail with it.
+            let keys = AuditKeyFiles(directory: state)
+            try FileManager.default.removeItem(atPath: keys.privateKeyPath)
+            try FileManager.default.removeItem(atPath: keys.publicKeyPath)
+            let forger = try keys.loadOrCreate()
+            let refused = await #expect(throws: StoreError.self) { _ = try await configuration.openAuditTrail(logger: TestPostgres.logger) }
+            #expect(refused?.message.contains("pinned at the first start") == true)
+            let insider = Insider(db: db, mirrorDirectory: fixture.mirrorDirectory)
+            var chain = AuditChain()
+            var forged: [AuditEvent] = []
+            for event in try await insider.events() {
+                let next =
+                    event.checkpoint == nil
+                    ? event.relinked(after: chain.head)
+                    : try chain.sealCheckpoint(at: event.time, signedBy: forger, policy: try configuration.auditCheckpointPolicy())
+                try chain.advance(to: next)
+                forged.append(next)
+            }
+            try await insider.replace(with: forged)
+            #expect(try await AuditVerification.run(db, mirror: fixture.mirror, trustedKeys: [forger.publicKey]).isIntact, "valid under the new key")
+            let result = try await configuration.verifyAuditTrail(logger: TestPostgres.logger)
+            #expect(!result.isIntact)
+            #expect(result.database.failure?.kind == .unknownCheckpointKey, "\(result.database)")
+
+            // Rewriting the pin as well (a superuser can) leaves the key given in configuration, outside both.
+            try await db.execute("ALTER TABLE broker.audit_key DISABLE TRIGGER USER")
+            try await db.execute("DELETE FROM broker.audit_key")
+            try await db.execute("ALTER TABLE broker.audit_key ENABLE TRIGGER USER")
+            _ = try await configuration.openAuditTrail(logger: TestPostgres.logger).close()
+            #expect(try await configuration.verifyAuditTrail(logger: TestPostgres.logger).isIntact, "the database alone now vouches for the forger")
+            configuration.auditPublicKey = fixture.key.publicKey
+            let judged = try await configuration.verifyAuditTrail(logger: TestPostgres.logger)
+            #expect(!judged.isIntact)
+            #expect(judged.problems.first?.contains("the pin was changed") == true)
+            #expect(judged.database.failure?.kind == .unknownCheckpointKey)
         }
     }
 
