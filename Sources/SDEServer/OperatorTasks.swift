@@ -10,8 +10,9 @@ public import SDEStore
 extension BrokerConfiguration {
     /// Verifies both audit stores (database and mirror), judged by the configured ``auditPublicKey`` (which must also be
     /// the key pinned in the database), else by the pinned key, else (a trail never opened since keys were pinned) by
-    /// the public key in the state folder.
-    public func verifyAuditTrail(logger: Logger) async throws -> AuditVerification {
+    /// the public key in the state folder; and checks that the trail extends each checkpoint in `checkpointFiles`
+    /// (a witness's `checkpoint`, a release's `SDE-Audit-Checkpoint`).
+    public func verifyAuditTrail(against checkpointFiles: [String] = [], logger: Logger) async throws -> AuditVerification {
         try await DatabaseSession.with(database, logger: logger) { db in
             let pinned = try await AuditTrail.pinnedKey(db)
             var problems: [String] = []
@@ -29,13 +30,27 @@ extension BrokerConfiguration {
                 let key = try AuditKeyFiles.publicKey(at: AuditKeyFiles(directory: stateDirectory).publicKeyPath)
                 trusted = (key, "the public key in the state folder (no key is pinned yet)")
             }
+            var witnessed: [AuditTreeHead] = []
+            for file in checkpointFiles {
+                do { witnessed.append(try AuditWitness.checkpoint(at: file, verifiedBy: trusted.key)) } catch let error as AuditError {
+                    problems.append("\(file) is not a checkpoint signed by \(trusted.key) (\(error.message)): a swapped key, or an altered file")
+                }
+            }
             var result = try await AuditVerification.run(
-                db, mirror: AuditMirror(directory: auditDirectory), trustedKeys: [trusted.key],
+                db, mirror: AuditMirror(directory: auditDirectory), trustedKeys: [trusted.key], witnessed: witnessed,
                 policy: try auditCheckpointPolicy(),
                 now: AuditTrail.now())
             result.trustedKey = trusted
             result.problems = problems
             return result
+        }
+    }
+
+    /// Runs the witness in `directory` once (see ``AuditWitness/run(_:directory:key:)``): fetches the trail's latest
+    /// signed checkpoint, checks it extends the one the witness holds, and keeps it.
+    public func witnessAuditTrail(directory: String, logger: Logger) async throws -> AuditWitness.Report {
+        try await DatabaseSession.with(database, logger: logger) { db in
+            try await AuditWitness.run(db, directory: AuditWitness(directory: directory), key: auditPublicKey)
         }
     }
 

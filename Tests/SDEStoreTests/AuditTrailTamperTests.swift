@@ -161,6 +161,73 @@ extension AuditTrailTests {
         }
     }
 
+    /// The IG team's witness keeps the trail's latest checkpoint. When the insider cuts the tail of both stores back
+    /// (to a point where the trail still looks closed and intact on its own), or rewrites it and re-signs it with the
+    /// broker's own key, `audit verify --against` the witness's checkpoint fails, and the witness refuses the trail's
+    /// new checkpoint and keeps its own.
+    @Test(arguments: [false, true])
+    func aWitnessCatchesACutTailOrARewriteOfBothStores(resigning: Bool) async throws {
+        let state = FileManager.default.temporaryDirectory.appendingPathComponent("sde-state-\(UUID().uuidString)").path
+        let witness = FileManager.default.temporaryDirectory.appendingPathComponent("sde-witness-\(UUID().uuidString)").path
+        let key = try AuditKeyFiles(directory: state).loadOrCreate()
+        let fixture = Fixture(key: key)
+        defer {
+            fixture.remove()
+            try? FileManager.default.removeItem(atPath: state)
+            try? FileManager.default.removeItem(atPath: witness)
+        }
+        try await TestPostgres.withDatabase { config, db in
+            let configuration = Self.configuration(config, state: state, fixture: fixture, pinning: key.publicKey)
+            var trail = try await configuration.openAuditTrail(logger: TestPostgres.logger)
+            for n in 0..<4 { try await trail.record(try Self.draft(n)) }
+            await trail.close()  // 4 events and a checkpoint: 5
+            let first = try await configuration.witnessAuditTrail(directory: witness, logger: TestPostgres.logger)
+            #expect(first.previous == nil && first.latest.size == 4)
+            trail = try await configuration.openAuditTrail(logger: TestPostgres.logger)
+            for n in 4..<12 { try await trail.record(try Self.draft(n)) }
+            await trail.close()
+            let second = try await configuration.witnessAuditTrail(directory: witness, logger: TestPostgres.logger)
+            #expect(second.previous?.size == 4 && second.latest.size > 4)
+            #expect(second.description.contains("extends the one of 4 events"))
+            let held = AuditWitness(directory: witness).checkpointPath
+            // As a release's SDE-Audit-Checkpoint header carries it: base64.
+            let header = witness + "/header"
+            try Data(try Data(contentsOf: URL(fileURLWithPath: held)).base64EncodedString().utf8).write(to: URL(fileURLWithPath: header))
+            #expect(try await configuration.verifyAuditTrail(against: [held, header], logger: TestPostgres.logger).isIntact)
+
+            let insider = Insider(db: db, mirrorDirectory: fixture.mirrorDirectory)
+            let events = try await insider.events()
+            if resigning {
+                // Event 2 edited, everything after it chained and checkpointed again with the broker's own key.
+                var rewritten = Array(events[..<1])
+                var chain = try AuditChain(replaying: rewritten)
+                for event in events[1...] {
+                    let next =
+                        event.checkpoint == nil
+                        ? event.relinked(after: chain.head, actor: event.sequence == 2 ? "someone-else" : nil)
+                        : try chain.sealCheckpoint(at: event.time, signedBy: key, policy: try configuration.auditCheckpointPolicy())
+                    try chain.advance(to: next)
+                    rewritten.append(next)
+                }
+                try await insider.replace(with: rewritten)
+            } else {
+                // Both stores cut back to the first checkpoint: still a closed, intact trail on its own.
+                try await insider.replace(with: Array(events[..<5]))
+            }
+            #expect(try await configuration.verifyAuditTrail(logger: TestPostgres.logger).isIntact, "the trail alone cannot tell")
+            let result = try await configuration.verifyAuditTrail(against: [held], logger: TestPostgres.logger)
+            #expect(!result.isIntact)
+            #expect(result.database.failure?.kind == (resigning ? .witnessedRootMismatch : .truncated), "\(result.database)")
+            #expect(result.mirror.failure?.kind == result.database.failure?.kind)
+            let kept = try String(contentsOfFile: held, encoding: .utf8)
+            let refusal = await #expect(throws: AuditError.self) {
+                _ = try await configuration.witnessAuditTrail(directory: witness, logger: TestPostgres.logger)
+            }
+            #expect(refusal?.code == .inconsistentTree)
+            #expect(try String(contentsOfFile: held, encoding: .utf8) == kept, "the witness keeps the checkpoint it held")
+        }
+    }
+
     /// With no event to carry it, a checkpoint still comes within the policy's seconds (here one), so the head a
     /// witness can fetch is never older than that while the broker runs.
     @Test func anIdleTrailIsCheckpointedWithinThePeriod() async throws {
