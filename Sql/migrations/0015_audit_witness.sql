@@ -16,3 +16,9 @@ CREATE TRIGGER audit_key_no_truncate BEFORE TRUNCATE ON broker.audit_key
 
 REVOKE ALL ON broker.audit_key FROM PUBLIC;
 GRANT SELECT, INSERT ON broker.audit_key TO sde_broker;
+
+-- Each regulator release carries the signed checkpoint (a C2SP checkpoint note) written right after its
+-- release.publish event, so the regulator holds a copy of the trail's head that covers the release. It lives beside
+-- the document, not in it: the event's output_sha256 still names exactly the document's bytes. NULL for versions
+-- published before checkpoints were signed tree heads.
+ALTER TABLE broker.release_version ADD COLUMN audit_checkpoint text CHECK (length(audit_checkpoint) <= 16384);
