@@ -132,19 +132,21 @@ public actor AuditTrail {
 
     /// The chain at `head`, continued from the last signed tree head among the most recent events (a trail that keeps
     /// to its gap policy has one within ``AuditCheckpointPolicy/ceiling``), verified with `key`; a trail without one
-    /// there (one written before signed tree heads) is replayed from its first event.
+    /// there (one written before signed tree heads) is replayed from its first event. Events another process commits
+    /// after `head` are left for the first write to bring in, as after any other writer.
     private static func resume(_ db: DatabaseSession, at head: AuditHead, key: AuditPublicKey) async throws -> AuditChain {
         guard head != .genesis else { return AuditChain() }
         let window = head.sequence - Int64(AuditCheckpointPolicy.ceiling.maxEvents) - 2
         let found = try await db.query(
             """
-            SELECT line FROM broker.audit_event WHERE sequence > \(window) AND starts_with(line, \(checkpointLinePrefix))
-              AND strpos(line, ',"note":') > 0 ORDER BY sequence DESC LIMIT 1
+            SELECT line FROM broker.audit_event WHERE sequence > \(window) AND sequence <= \(head.sequence)
+              AND starts_with(line, \(checkpointLinePrefix)) AND strpos(line, ',"note":') > 0 ORDER BY sequence DESC LIMIT 1
             """, "find the last audit checkpoint")
         var checkpoint: AuditEvent?
         for try await line in found.decode(String.self) { checkpoint = try? AuditJSONL.decode(line) }
         let rows = try await db.query(
-            "SELECT line FROM broker.audit_event WHERE sequence > \(checkpoint?.sequence ?? 0) ORDER BY sequence", "read the audit events since")
+            "SELECT line FROM broker.audit_event WHERE sequence > \(checkpoint?.sequence ?? 0) AND sequence <= \(head.sequence) ORDER BY sequence",
+            "read the audit events since")
         var events: [AuditEvent] = []
         for try await line in rows.decode(String.self) {
             do { events.append(try AuditJSONL.decode(line)) } catch {
@@ -162,9 +164,7 @@ public actor AuditTrail {
             throw StoreError.auditUnavailable(
                 "the audit trail does not continue its last checkpoint (\(error.message)): run `sde-broker audit verify`")
         }
-        guard chain.head == head else {
-            throw StoreError.auditUnavailable("the audit trail changed while it was opened: run `sde-broker audit verify`")
-        }
+        guard chain.head == head else { throw StoreError.auditUnavailable("the audit trail does not reach its head: run `sde-broker audit verify`") }
         return chain
     }
 
@@ -288,11 +288,11 @@ public actor AuditTrail {
     /// Attempts at one group's write when other processes keep advancing the chain.
     static let writeAttempts = 4
 
-    /// Chains `group` on the committed head and writes it to both stores (returning each waiter's event), holding the mirror directory's lock so that
-    /// another broker process (a CLI command beside `serve`) never interleaves with this write. If an attempt fails
-    /// because another process advanced the database's chain meanwhile (possible when the two do not share a mirror
-    /// directory), the group is chained again on the new head and written again, up to ``writeAttempts`` times in all;
-    /// any other failure releases nothing.
+    /// Chains `group` on the committed head and writes it to both stores (returning each waiter's event), holding the
+    /// mirror directory's lock so that another broker process (a CLI command beside `serve`) never interleaves with
+    /// this write. If an attempt fails because another process advanced the database's chain meanwhile (possible when
+    /// the two do not share a mirror directory), the group is chained again on the new head and written again, up to
+    /// ``writeAttempts`` times in all; any other failure releases nothing.
     private func writeHoldingMirrorLock(_ group: [Waiter]) async throws -> [AuditEvent] {
         try await mirror.withLock(timeout: writeTimeout) {
             for attempt in 1...Self.writeAttempts {
