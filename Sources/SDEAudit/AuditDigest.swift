@@ -96,6 +96,11 @@ public struct AuditDigest: Sendable, Hashable, CustomStringConvertible {
         return out
     }
 
+    /// Writes the 32 digest bytes at `p`.
+    func writeBytes(into p: UnsafeMutableRawPointer) {
+        for (i, word) in [w0, w1, w2, w3].enumerated() { p.storeBytes(of: word.bigEndian, toByteOffset: i * 8, as: UInt64.self) }
+    }
+
     /// 64 lower-case hex digits.
     public var hex: String {
         var out: [UInt8] = []

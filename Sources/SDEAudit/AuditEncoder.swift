@@ -38,6 +38,7 @@ struct AuditEncoder {
         var textBytes = event.action.rawValue.utf8.count + event.actor.utf8.count + (event.role?.utf8.count ?? 0)
         textBytes += (event.project?.utf8.count ?? 0) + (event.target?.utf8.count ?? 0) + (event.reason?.utf8.count ?? 0)
         textBytes += (event.checkpoint?.keyID.utf8.count ?? 0) + 2 * (event.checkpoint?.signature.count ?? 0)
+        textBytes += (event.checkpoint?.note?.utf8.count ?? 0) + 67 * (event.checkpoint?.treeEdge.count ?? 0)
         for (key, value) in parameters { textBytes += key.utf8.count + value.utf8.count + 8 }
         for (key, _) in cells { textBytes += key.utf8.count + 8 }
         let bound = 1536 + 6 * textBytes
@@ -69,9 +70,20 @@ struct AuditEncoder {
                 w.integer(checkpoint.head.sequence)
                 w.literal(",\"key_id\":")
                 w.string(checkpoint.keyID)
-                w.literal(",\"signature\":\"")
-                w.hex(checkpoint.signature)
-                w.literal("\"}")
+                if let note = checkpoint.note {
+                    w.literal(",\"note\":")
+                    w.string(note)
+                    w.literal(",\"tree_edge\":[")
+                    for (i, node) in checkpoint.treeEdge.enumerated() {
+                        if i > 0 { w.byte(UInt8(ascii: ",")) }
+                        w.digest(node)
+                    }
+                    w.literal("]}")
+                } else {
+                    w.literal(",\"signature\":\"")
+                    w.hex(checkpoint.signature)
+                    w.literal("\"}")
+                }
             } else {
                 w.literal("null")
             }

@@ -14,6 +14,9 @@ public struct AuditError: Error, Sendable, Hashable, CustomStringConvertible {
             case invalidKey = "invalid_key"
             case signingFailed = "signing_failed"
             case doesNotExtendChain = "does_not_extend_chain"
+            case invalidCheckpoint = "invalid_checkpoint"
+            case inconsistentTree = "inconsistent_tree"
+            case treeUnknown = "tree_unknown"
         }
 
         private let base: Base
@@ -29,6 +32,12 @@ public struct AuditError: Error, Sendable, Hashable, CustomStringConvertible {
         public static let signingFailed = Code(.signingFailed)
         /// An event is not the next link of the chain it was offered to.
         public static let doesNotExtendChain = Code(.doesNotExtendChain)
+        /// A signed checkpoint (note) does not parse, or is not signed by the trusted key.
+        public static let invalidCheckpoint = Code(.invalidCheckpoint)
+        /// Two checkpoints of the trail are not of one append-only tree: the trail was rewritten or cut.
+        public static let inconsistentTree = Code(.inconsistentTree)
+        /// A checkpoint was asked of a chain that does not know the Merkle tree of its events.
+        public static let treeUnknown = Code(.treeUnknown)
 
         /// The snake_case name of the code.
         public var description: String { base.rawValue }
@@ -52,4 +61,7 @@ public struct AuditError: Error, Sendable, Hashable, CustomStringConvertible {
     static func invalidKey(_ why: String) -> AuditError { AuditError(.invalidKey, why) }
     static func signingFailed(_ why: String) -> AuditError { AuditError(.signingFailed, why) }
     static func doesNotExtendChain(_ why: String) -> AuditError { AuditError(.doesNotExtendChain, why) }
+    static func invalidCheckpoint(_ why: String) -> AuditError { AuditError(.invalidCheckpoint, why) }
+    static func inconsistentTree(_ why: String) -> AuditError { AuditError(.inconsistentTree, why) }
+    static func treeUnknown(_ why: String) -> AuditError { AuditError(.treeUnknown, why) }
 }

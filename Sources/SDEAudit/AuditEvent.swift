@@ -84,35 +84,61 @@ public struct AuditCellCounts: Sendable, Hashable {
     public var suppressedTotal: Int { suppressed.values.reduce(0, +) }
 }
 
-/// The signed head carried by an `audit.checkpoint` event.
+/// What an `audit.checkpoint` event carries: the head it covers and the broker's signature of it.
 ///
-/// The broker signs ``signedMessage`` with its Ed25519 key: the head (sequence and hash of the event just
-/// before the checkpoint) and the checkpoint's time. Rewriting any event at or before ``head`` changes that
-/// event's hash, which then no longer matches this signed head.
+/// Checkpoints are signed tree heads: ``note`` is a C2SP checkpoint (``AuditTreeHead``) of the Merkle tree of every
+/// event up to and including ``head``, and ``treeEdge`` is that tree's right edge, from which the trail continues the
+/// tree after a restart. Rewriting any event at or before ``head`` changes the root the note signs.
+///
+/// Trails written before signed tree heads carry format-1 checkpoints instead: ``signature`` is an Ed25519 signature of
+/// ``signedMessage(head:time:)``, and there is no note. Both are verified; only signed tree heads anchor the Merkle
+/// tree that witnesses hold.
 public struct AuditCheckpoint: Sendable, Hashable {
     /// The head that was signed: the event immediately before the checkpoint.
     public let head: AuditHead
     /// ``AuditPublicKey/keyID`` of the signing key.
     public let keyID: String
-    /// The 64-byte Ed25519 signature over ``signedMessage(head:time:)``.
+    /// Format 1: the 64-byte Ed25519 signature over ``signedMessage(head:time:)``; empty on signed tree heads.
     public let signature: [UInt8]
+    /// The signed checkpoint note of events 1...``head``'s sequence (see ``AuditTreeHead``); `nil` on format 1.
+    public let note: String?
+    /// The right edge of the Merkle tree of events 1...``head``'s sequence (``AuditMerkleTree/edge``); empty on format 1.
+    public let treeEdge: [AuditDigest]
 
-    /// A checkpoint as stored (from a database row); ``AuditChain`` makes new ones.
+    /// A format-1 checkpoint as stored (from a database row).
     public init(head: AuditHead, keyID: String, signature: [UInt8]) {
         self.head = head
         self.keyID = keyID
         self.signature = signature
+        self.note = nil
+        self.treeEdge = []
     }
+
+    /// A signed tree head as stored; ``AuditChain`` makes new ones.
+    public init(head: AuditHead, keyID: String, note: String, treeEdge: [AuditDigest]) {
+        self.head = head
+        self.keyID = keyID
+        self.signature = []
+        self.note = note
+        self.treeEdge = treeEdge
+    }
+
+    /// Whether this is a signed tree head (not a format-1 checkpoint).
+    public var isTreeHead: Bool { note != nil }
 
     /// The checkpoint as the `checkpoint` member of an event's canonical JSON.
     var jsonValue: JSONValue {
-        .object([
-            "head_sequence": .int(head.sequence), "head_hash": .string(head.hash.hex), "key_id": .string(keyID),
-            "signature": .string(Hex.encode(signature)),
-        ])
+        var object: [String: JSONValue] = ["head_sequence": .int(head.sequence), "head_hash": .string(head.hash.hex), "key_id": .string(keyID)]
+        if let note {
+            object["note"] = .string(note)
+            object["tree_edge"] = .array(treeEdge.map { .string($0.hex) })
+        } else {
+            object["signature"] = .string(Hex.encode(signature))
+        }
+        return .object(object)
     }
 
-    /// The exact bytes a checkpoint signs: `sde-audit-checkpoint/1\n<head sequence>\n<head hash hex>\n<checkpoint time>`.
+    /// The exact bytes a format-1 checkpoint signs: `sde-audit-checkpoint/1\n<head sequence>\n<head hash hex>\n<checkpoint time>`.
     ///
     /// An auditor can check a checkpoint with OpenSSL alone:
     /// `openssl pkeyutl -verify -pubin -inkey broker.pub.pem -rawin -in message -sigfile signature`.

@@ -321,6 +321,28 @@ private struct LineParser {
         guard keyID.utf8.count == 16, keyID.utf8.allSatisfy({ LineParser.lowerHex($0) != nil }) else {
             throw error(at: keyStart, "key_id must be 16 lower-case hex digits")
         }
+        let head = AuditHead(sequence: headSequence, hash: headHash)
+        if bytes.count - i >= 8, memcmp(bytes.baseAddress! + i, ",\"note\":", 8) == 0 {
+            try literal(",\"note\":")
+            let note = try string()
+            try literal(",\"tree_edge\":[")
+            var edge: [AuditDigest] = []
+            if i < bytes.count, bytes[i] == UInt8(ascii: "]") {
+                i += 1
+            } else {
+                while true {
+                    edge.append(try digest())
+                    guard i < bytes.count, edge.count <= 64 else { throw error(at: i, "unterminated tree_edge") }
+                    if bytes[i] == UInt8(ascii: "]") {
+                        i += 1
+                        break
+                    }
+                    try literal(",")
+                }
+            }
+            try literal("}")
+            return AuditCheckpoint(head: head, keyID: keyID, note: note, treeEdge: edge)
+        }
         try literal(",\"signature\":")
         let signatureStart = i
         let signatureHex = try string()
@@ -328,6 +350,6 @@ private struct LineParser {
             let signature = Hex.decode(signatureHex)
         else { throw error(at: signatureStart, "signature must be 128 lower-case hex digits") }
         try literal("}")
-        return AuditCheckpoint(head: AuditHead(sequence: headSequence, hash: headHash), keyID: keyID, signature: signature)
+        return AuditCheckpoint(head: head, keyID: keyID, signature: signature)
     }
 }

@@ -112,22 +112,8 @@ private enum PEM {
     /// `SubjectPublicKeyInfo` for Ed25519, up to the 32-byte key.
     static let publicKeyPrefix: [UInt8] = [0x30, 0x2A, 0x30, 0x05, 0x06, 0x03, 0x2B, 0x65, 0x70, 0x03, 0x21, 0x00]
 
-    private static let alphabet: [UInt8] = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/".utf8)
-
     static func encode(_ der: [UInt8], label: String) -> String {
-        var text: [UInt8] = []
-        var i = 0
-        while i < der.count {
-            let chunk = der[i..<min(i + 3, der.count)]
-            let b0 = chunk[chunk.startIndex]
-            let b1 = chunk.count > 1 ? chunk[chunk.startIndex + 1] : 0
-            let b2 = chunk.count > 2 ? chunk[chunk.startIndex + 2] : 0
-            text.append(alphabet[Int(b0 >> 2)])
-            text.append(alphabet[Int((b0 & 0x03) << 4 | b1 >> 4)])
-            text.append(chunk.count > 1 ? alphabet[Int((b1 & 0x0F) << 2 | b2 >> 6)] : UInt8(ascii: "="))
-            text.append(chunk.count > 2 ? alphabet[Int(b2 & 0x3F)] : UInt8(ascii: "="))
-            i += 3
-        }
+        let text = Array(Base64.encode(der).utf8)
         var lines: [String] = []
         var start = 0
         while start < text.count {
@@ -142,29 +128,7 @@ private enum PEM {
         guard lines.count >= 3, lines.first == "-----BEGIN \(label)-----", lines.last == "-----END \(label)-----" else {
             throw .invalidKey("expected a PEM \(label) block")
         }
-        var sextets: [UInt8] = []
-        var padding = 0
-        for c in lines.dropFirst().dropLast().joined().utf8 {
-            if c == UInt8(ascii: "=") {
-                padding += 1
-                continue
-            }
-            guard padding == 0, let value = alphabet.firstIndex(of: c) else { throw .invalidKey("invalid base64 in PEM \(label)") }
-            sextets.append(UInt8(value))
-        }
-        guard (sextets.count + padding) % 4 == 0, padding <= 2 else { throw .invalidKey("invalid base64 length in PEM \(label)") }
-        var der: [UInt8] = []
-        var i = 0
-        while i + 1 < sextets.count {
-            let s0 = sextets[i]
-            let s1 = sextets[i + 1]
-            let s2 = i + 2 < sextets.count ? sextets[i + 2] : 0
-            let s3 = i + 3 < sextets.count ? sextets[i + 3] : 0
-            der.append(s0 << 2 | s1 >> 4)
-            if i + 2 < sextets.count { der.append(s1 << 4 | s2 >> 2) }
-            if i + 3 < sextets.count { der.append(s2 << 6 | s3) }
-            i += 4
-        }
+        guard let der = Base64.decode(lines.dropFirst().dropLast().joined()) else { throw .invalidKey("invalid base64 in PEM \(label)") }
         return der
     }
 }

@@ -1,27 +1,50 @@
 public import ArgumentParser
+import Foundation
 import SDEAudit
 import SDEServer
 import SDEService
 import SDEStore
 
-/// `sde-broker audit verify|export`.
+/// `sde-broker audit verify|witness|export`.
 struct AuditCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "audit",
-        abstract: "Verify the tamper-evident audit trail and export it for review.",
-        subcommands: [Verify.self, Export.self]
+        abstract: "Verify the tamper-evident audit trail, keep a witness's copy of its head, and export it for review.",
+        subcommands: [Verify.self, Witness.self, Export.self]
     )
 
     struct Verify: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Check every hash, the sequence, checkpoint signatures, and that the database and the JSONL mirror agree (an operator or auditor tool).")
-        @Option(help: "The broker's public key (default: <state-dir>/audit-signing-key.pub.pem).") var publicKey: String?
+            abstract:
+                "Check every hash, the sequence, signed checkpoints and the gaps between them, that both stores agree, and that the trail extends checkpoints held elsewhere (an operator or auditor tool)."
+        )
+        @Option(
+            help: ArgumentHelp(
+                "A checkpoint held outside the trail (a witness's checkpoint file, a release's SDE-Audit-Checkpoint) that the trail must extend; repeatable.",
+                valueName: "checkpoint-file"))
+        var against: [String] = []
         @OptionGroup var options: BrokerOptions
 
         func run() async throws {
-            let result = try await options.configuration().verifyAuditTrail(publicKey: publicKey, logger: .cli)
+            let result = try await options.configuration().verifyAuditTrail(against: against, logger: .cli)
             print(result.summary)
             guard result.isIntact else { throw ExitCode.failure }
+        }
+    }
+
+    struct Witness: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "As a witness (the IG team): fetch the trail's latest signed checkpoint, check it extends the one kept in --dir, and keep it.")
+        @Option(help: ArgumentHelp("The witness's directory (its pinned key and the checkpoint it holds).", valueName: "dir")) var dir: String
+        @OptionGroup var options: BrokerOptions
+
+        func run() async throws {
+            do {
+                print(try await options.configuration().witnessAuditTrail(directory: dir, logger: .cli))
+            } catch let error as AuditError {
+                FileHandle.standardError.write(Data("REFUSED (\(error.code)): \(error.message)\nthe witness keeps the checkpoint it held\n".utf8))
+                throw ExitCode.failure
+            }
         }
     }
 
@@ -61,8 +84,11 @@ extension AuditExportFormat: ExpressibleByArgument {}
 extension AuditVerification {
     /// What `audit verify` prints.
     var summary: String {
-        var lines = ["database: \(database)", "mirror:   \(mirror)"]
+        var lines: [String] = []
+        if let trustedKey { lines.append("key:      \(trustedKey.key.noteVerifier) (\(trustedKey.source))") }
+        lines += ["database: \(database)", "mirror:   \(mirror)"]
         lines.append(disagreement.map { "stores disagree: \($0)" } ?? "stores agree event for event")
+        lines += problems.map { "problem:  \($0)" }
         lines.append(isIntact ? "audit trail intact" : "AUDIT TRAIL DAMAGED")
         return lines.joined(separator: "\n")
     }

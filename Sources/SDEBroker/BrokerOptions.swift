@@ -27,6 +27,18 @@ struct BrokerOptions: ParsableArguments {
     @Option(help: "Evaluate dates on this day (YYYY-MM-DD) instead of today (UTC).")
     var today: String?
 
+    @Option(
+        help: ArgumentHelp(
+            "The audit trail's public key, kept outside the state folder: a PEM file or a file holding its verifier key line (or set SDE_AUDIT_PUBLIC_KEY to the line).",
+            valueName: "file"))
+    var auditPublicKey: String?
+
+    @Option(help: "The most audit events between two signed checkpoints (1 to 10000).")
+    var auditCheckpointEvents: Int = 1000
+
+    @Option(help: "The most seconds an audit event waits for a signed checkpoint (1 to 3600).")
+    var auditCheckpointSeconds: Int = 60
+
     /// The embedded cluster, or `nil` when `DATABASE_URL` names the server.
     var embedded: EmbeddedPostgres? {
         ProcessInfo.processInfo.environment["DATABASE_URL"] == nil ? EmbeddedPostgres(directory: stateDir) : nil
@@ -56,6 +68,16 @@ struct BrokerOptions: ParsableArguments {
         configuration.sqlDirectory = sqlDir
         configuration.stateDirectory = stateDir
         configuration.auditDirectory = auditDir
+        configuration.auditPublicKey = try AuditKeyFiles.configuredPublicKey(
+            file: auditPublicKey, text: ProcessInfo.processInfo.environment["SDE_AUDIT_PUBLIC_KEY"])
+        guard (1...AuditCheckpointPolicy.ceiling.maxEvents).contains(auditCheckpointEvents) else {
+            throw ValidationError("--audit-checkpoint-events must be from 1 to \(AuditCheckpointPolicy.ceiling.maxEvents)")
+        }
+        guard (1...AuditCheckpointPolicy.ceiling.maxSeconds).contains(auditCheckpointSeconds) else {
+            throw ValidationError("--audit-checkpoint-seconds must be from 1 to \(AuditCheckpointPolicy.ceiling.maxSeconds)")
+        }
+        configuration.auditCheckpointEvents = auditCheckpointEvents
+        configuration.auditCheckpointPeriod = .seconds(auditCheckpointSeconds)
         let day = try day()
         if today != nil { configuration.today = { day } }
         return configuration

@@ -8,8 +8,9 @@ import SDEService
 
 extension BrokerAPI {
     /// `GET /v1/releases` (the releases published to the caller's organisation, with their latest version) and
-    /// `GET /v1/releases/{release}[?version=N]` (a stored release's exact bytes, JSON or CSV). Regulators read stored
-    /// releases only; nothing here computes anything. Every read is audited with the SHA-256 of the bytes sent.
+    /// `GET /v1/releases/{release}[?version=N]` (a stored release's exact bytes, JSON or CSV, with the signed audit
+    /// checkpoint it was written under in `SDE-Audit-Checkpoint`). Regulators read stored releases only; nothing here
+    /// computes anything. Every read is audited with the SHA-256 of the bytes sent.
     var releaseRoutes: [Route] {
         [
             Route(.get, "/v1/releases", audit: AuditSubject(.releaseList)) { request, context in
@@ -47,6 +48,9 @@ extension BrokerAPI {
                 var response = Response.bytes(read.bytes, contentType: format.contentType, audit: read.event)
                 response.headers[.sdeReleaseVersion] = String(read.stored.version)
                 response.headers[.sdeReleaseSHA256] = read.stored.sha256
+                if let checkpoint = read.stored.auditCheckpoint {
+                    response.headers[.sdeAuditCheckpoint] = Data(checkpoint.utf8).base64EncodedString()
+                }
                 return response
             },
         ]
@@ -63,4 +67,6 @@ extension HTTPField.Name {
     static let sdeReleaseVersion = HTTPField.Name("SDE-Release-Version")!
     /// The SHA-256 of the release's stored JSON bytes (the same for its CSV form, which is derived from the same table).
     static let sdeReleaseSHA256 = HTTPField.Name("SDE-Release-SHA256")!
+    /// Base64 of the signed audit checkpoint the release was written under (it covers the release's own audit event).
+    static let sdeAuditCheckpoint = HTTPField.Name("SDE-Audit-Checkpoint")!
 }

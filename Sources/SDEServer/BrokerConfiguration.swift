@@ -1,4 +1,5 @@
 public import Logging
+public import SDEAudit
 public import SDECommon
 public import SDEPolicy
 public import SDEService
@@ -41,6 +42,14 @@ public struct BrokerConfiguration: Sendable {
     /// How many failed authentications one client address may have in how long before `serve` answers its failures
     /// with 429 `too_many_requests` (audited once per burst) rather than 401 (each audited).
     public var authenticationLimits: AuthenticationLimiter.Limits = .standard
+    /// The most audit events between two signed checkpoints (at most 10,000).
+    public var auditCheckpointEvents = AuditCheckpointPolicy.default.maxEvents
+    /// The longest an audit event waits for a signed checkpoint (whole seconds, at most an hour).
+    public var auditCheckpointPeriod: Duration = .seconds(AuditCheckpointPolicy.default.maxSeconds)
+    /// The audit trail's verification key as configured outside the state folder (`--audit-public-key`,
+    /// `SDE_AUDIT_PUBLIC_KEY`): the trail signs only with the key it names, and `audit verify` and `audit witness`
+    /// judge the trail by it. `nil`: the key pinned in the database at the first start.
+    public var auditPublicKey: AuditPublicKey?
     /// Today's date, for decisions and token expiry.
     public var today: @Sendable () -> CivilDate = CivilDate.utcToday
 
@@ -55,11 +64,23 @@ public struct BrokerConfiguration: Sendable {
     /// A loader of the policy directory (the reference codes are read once, here).
     public func policyLoader() throws -> @Sendable () throws(PolicyError) -> PolicySet { try policy.loader() }
 
-    /// The audit trail (database and mirror) with the broker's signing key from the state directory.
+    /// The gap policy of ``auditCheckpointEvents`` and ``auditCheckpointPeriod``.
+    public func auditCheckpointPolicy() throws -> AuditCheckpointPolicy {
+        try AuditCheckpointPolicy(maxEvents: auditCheckpointEvents, maxSeconds: Int(auditCheckpointPeriod.components.seconds))
+    }
+
+    /// The audit trail (database and mirror) with the broker's signing key from the state directory, which must be the
+    /// configured ``auditPublicKey``'s and the one pinned at the first start.
     public func openAuditTrail(logger: Logger) async throws -> AuditTrail {
         let key = try AuditKeyFiles(directory: stateDirectory).loadOrCreate()
+        if auditPublicKey == nil {
+            logger.notice(
+                "no audit public key is configured: the trail is judged by the key pinned in its database (give --audit-public-key or SDE_AUDIT_PUBLIC_KEY)"
+            )
+        }
         return try await AuditTrail.open(
-            database: database, mirrorDirectory: auditDirectory, signingKey: key, writeTimeout: auditWriteTimeout, logger: logger)
+            database: database, mirrorDirectory: auditDirectory, signingKey: key, checkpointInterval: auditCheckpointEvents,
+            checkpointPeriod: auditCheckpointPeriod, pinnedKey: auditPublicKey, writeTimeout: auditWriteTimeout, logger: logger)
     }
 
     /// The migrations of ``sqlDirectory``.

@@ -8,12 +8,49 @@ public import SDEService
 public import SDEStore
 
 extension BrokerConfiguration {
-    /// Verifies both audit stores (database and mirror) against the broker's public key (default: the one beside the
-    /// signing key in the state directory).
-    public func verifyAuditTrail(publicKey path: String? = nil, logger: Logger) async throws -> AuditVerification {
-        let key = try AuditKeyFiles.publicKey(at: path ?? AuditKeyFiles(directory: stateDirectory).publicKeyPath)
-        return try await DatabaseSession.with(database, logger: logger) { db in
-            try await AuditVerification.run(db, mirror: AuditMirror(directory: auditDirectory), trustedKeys: [key])
+    /// Verifies both audit stores (database and mirror), judged by the configured ``auditPublicKey`` (which must also be
+    /// the key pinned in the database), else by the pinned key, else (a trail never opened since keys were pinned) by
+    /// the public key in the state folder; and checks that the trail extends each checkpoint in `checkpointFiles`
+    /// (a witness's `checkpoint`, a release's `SDE-Audit-Checkpoint`).
+    public func verifyAuditTrail(against checkpointFiles: [String] = [], logger: Logger) async throws -> AuditVerification {
+        try await DatabaseSession.with(database, logger: logger) { db in
+            let pinned = try await AuditTrail.pinnedKey(db)
+            var problems: [String] = []
+            let trusted: (key: AuditPublicKey, source: String)
+            if let configured = auditPublicKey {
+                trusted = (configured, "the configured audit public key")
+                if let pinned, pinned != configured {
+                    problems.append(
+                        "the database pins \(pinned), not the configured key \(configured): the pin was changed (a swapped key pair?), or this is another broker's database"
+                    )
+                }
+            } else if let pinned {
+                trusted = (pinned, "the key pinned in the database at the first start; give --audit-public-key to judge by your own copy")
+            } else {
+                let key = try AuditKeyFiles.publicKey(at: AuditKeyFiles(directory: stateDirectory).publicKeyPath)
+                trusted = (key, "the public key in the state folder (no key is pinned yet)")
+            }
+            var witnessed: [AuditTreeHead] = []
+            for file in checkpointFiles {
+                do { witnessed.append(try AuditWitness.checkpoint(at: file, verifiedBy: trusted.key)) } catch let error as AuditError {
+                    problems.append("\(file) is not a checkpoint signed by \(trusted.key) (\(error.message)): a swapped key, or an altered file")
+                }
+            }
+            var result = try await AuditVerification.run(
+                db, mirror: AuditMirror(directory: auditDirectory), trustedKeys: [trusted.key], witnessed: witnessed,
+                policy: try auditCheckpointPolicy(),
+                now: AuditTrail.now())
+            result.trustedKey = trusted
+            result.problems = problems
+            return result
+        }
+    }
+
+    /// Runs the witness in `directory` once (see ``AuditWitness/run(_:directory:key:)``): fetches the trail's latest
+    /// signed checkpoint, checks it extends the one the witness holds, and keeps it.
+    public func witnessAuditTrail(directory: String, logger: Logger) async throws -> AuditWitness.Report {
+        try await DatabaseSession.with(database, logger: logger) { db in
+            try await AuditWitness.run(db, directory: AuditWitness(directory: directory), key: auditPublicKey)
         }
     }
 

@@ -137,6 +137,16 @@ public struct AccessGate: Sendable {
                 policyDigest: policyDigest))
     }
 
+    /// Writes a signed checkpoint of the trail now (see ``AuditRecording/checkpoint()``); a trail that cannot be written
+    /// is ``ServiceError/Code/auditUnavailable``.
+    public func checkpoint() async throws -> AuditEvent {
+        do {
+            return try await trail.checkpoint()
+        } catch {
+            throw ServiceError(error)
+        }
+    }
+
     /// Records `draft`; a trail that cannot be written is ``ServiceError/Code/auditUnavailable``.
     private func record(_ draft: AuditEventDraft) async throws -> AuditEvent {
         do {

@@ -12,6 +12,10 @@ public protocol AuditRecording: Sendable {
     func recordOutput(_ output: [UInt8], _ makeDraft: (AuditDigest) throws -> AuditEventDraft) async throws -> (event: AuditEvent, output: [UInt8])
     /// Whether the trail can be written now (a readiness check; writes nothing).
     func probe() async -> Bool
+    /// Writes a signed checkpoint now (an `audit.checkpoint` event whose signed tree head covers every event before
+    /// it) and returns its event: what a regulator release carries, so that a copy of the trail's head leaves with it.
+    @discardableResult
+    func checkpoint() async throws -> AuditEvent
 }
 
 extension AuditRecording {

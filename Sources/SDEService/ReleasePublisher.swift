@@ -4,7 +4,8 @@ import SDEPolicy
 
 /// Publishes a regulator release (`Policies/releases.yaml`) for an operator: through the gate, compute the protected
 /// table by the same pipeline as a researcher's run (same differencing ledger), commit the `release.publish` audit
-/// event, and only then store the new version immutably. Refusals and failures are audited too.
+/// event and a signed checkpoint covering it, and only then store the new version immutably, with that checkpoint.
+/// Refusals and failures are audited too.
 ///
 /// ```swift
 /// let published = try await publisher.publish(operatorCaller, release: "cqc-waits-by-la-2024-25")
@@ -36,10 +37,14 @@ public struct ReleasePublisher: Sendable {
                     // Audit first, then store: nothing may be readable that was not audited.
                     let (event, json) = try await gate.recordOutput(
                         document.json().canonicalBytes, of: access, parameters: parameters, cells: document.cellCounts)
+                    // The release carries a signed checkpoint of the trail that covers its own event: the regulator's copy
+                    // of the trail's head. It is kept beside the document, so the event's output digest still names the
+                    // document's bytes exactly.
+                    let checkpoint = try await gate.checkpoint()
                     let stored = try await db.append(
                         NewReleaseVersion(
                             id: release, version: version, policyDigest: access.grant.policyDigest, auditSequence: event.sequence, json: json,
-                            csv: Array(document.csv.utf8)))
+                            csv: Array(document.csv.utf8), auditCheckpoint: checkpoint.checkpoint?.note))
                     return PublishedRelease(stored: stored, event: event)
                 }
             }

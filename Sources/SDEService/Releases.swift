@@ -18,9 +18,15 @@ public struct StoredRelease: Sendable {
     public let csv: [UInt8]
     /// Lower-case hex SHA-256 of ``json``.
     public let sha256: String
+    /// The signed checkpoint (a C2SP checkpoint note, see `AuditTreeHead`) written right after the release's audit
+    /// event, which it covers: what `sde-broker audit verify --against` takes. `nil` for versions published before.
+    public let auditCheckpoint: String?
 
     /// A version as stored.
-    public init(id: String, version: Int, published: Date, policyDigest: String, auditSequence: Int64, json: [UInt8], csv: [UInt8], sha256: String) {
+    public init(
+        id: String, version: Int, published: Date, policyDigest: String, auditSequence: Int64, json: [UInt8], csv: [UInt8], sha256: String,
+        auditCheckpoint: String? = nil
+    ) {
         self.id = id
         self.version = version
         self.published = published
@@ -29,6 +35,7 @@ public struct StoredRelease: Sendable {
         self.json = json
         self.csv = csv
         self.sha256 = sha256
+        self.auditCheckpoint = auditCheckpoint
     }
 }
 
@@ -76,14 +83,17 @@ public struct NewReleaseVersion: Sendable {
     public let json: [UInt8]
     /// The same cells as CSV.
     public let csv: [UInt8]
+    /// The signed checkpoint covering its audit event.
+    public let auditCheckpoint: String?
 
     /// A version to store.
-    public init(id: String, version: Int, policyDigest: String, auditSequence: Int64, json: [UInt8], csv: [UInt8]) {
+    public init(id: String, version: Int, policyDigest: String, auditSequence: Int64, json: [UInt8], csv: [UInt8], auditCheckpoint: String? = nil) {
         self.id = id
         self.version = version
         self.policyDigest = policyDigest
         self.auditSequence = auditSequence
         self.json = json
         self.csv = csv
+        self.auditCheckpoint = auditCheckpoint
     }
 }

@@ -48,3 +48,20 @@ public enum AuditEvents {
         .auditUnavailable("a damaged audit event stops the export (\(error.message)): run `sde-broker audit verify`")
     }
 }
+
+extension AuditEvents {
+    /// The Merkle tree of the trail in `db`, as a witness needs it: the leaf hash of every event (its canonical line) and
+    /// the note of the last signed tree head. Reads the whole trail (32 bytes kept per event).
+    public static func tree(in db: DatabaseSession) async throws -> (leafHashes: [AuditDigest], lastCheckpoint: String?) {
+        let rows = try await db.query("SELECT line FROM broker.audit_event ORDER BY sequence", "read the audit trail")
+        var hashes: [AuditDigest] = []
+        var last: String?
+        for try await line in rows.decode(String.self) {
+            hashes.append(AuditMerkle.leafHash(Array(line.utf8)))
+            if line.hasPrefix(AuditTrail.checkpointLinePrefix) {
+                do { last = try AuditJSONL.decode(line).checkpoint?.note ?? last } catch { throw damaged(error) }
+            }
+        }
+        return (hashes, last)
+    }
+}

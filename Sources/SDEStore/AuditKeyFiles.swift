@@ -30,11 +30,21 @@ public struct AuditKeyFiles: Sendable {
         return key
     }
 
-    /// Reads a public key file (PEM).
+    /// Reads a public key file: PEM, or a C2SP verifier key line (`sde-broker/audit/<key id>+...`).
     public static func publicKey(at path: String) throws -> AuditPublicKey {
         guard let data = FileManager.default.contents(atPath: path) else { throw StoreError.io("cannot read the public key \(path)") }
-        do { return try AuditPublicKey(pem: String(decoding: data, as: UTF8.self)) } catch {
-            throw StoreError.io("\(path) is not an Ed25519 public key")
+        do { return try AuditPublicKey(pemOrVerifierKey: String(decoding: data, as: UTF8.self)) } catch {
+            throw StoreError.io("\(path) is not an Ed25519 public key (PEM) or an sde-broker verifier key")
+        }
+    }
+
+    /// The audit public key given in configuration, outside the state folder: the file at `path` (`--audit-public-key`),
+    /// else `text` (`SDE_AUDIT_PUBLIC_KEY`: a verifier key line or PEM), else `nil`.
+    public static func configuredPublicKey(file path: String?, text: String?) throws -> AuditPublicKey? {
+        if let path { return try publicKey(at: path) }
+        guard let text, !text.isEmpty else { return nil }
+        do { return try AuditPublicKey(pemOrVerifierKey: text) } catch {
+            throw StoreError.invalidArgument("SDE_AUDIT_PUBLIC_KEY is not a verifier key or a PEM public key: \(error.message)")
         }
     }
 }

@@ -12,6 +12,12 @@ import SDECommon
 /// commit for the whole group, and each caller resumes only after both. If either store fails, the mirror is cut back,
 /// the head does not move, and every caller of that group gets an `auditUnavailable` error.
 ///
+/// Checkpoints are signed tree heads (``AuditTreeHead``) at a bounded gap: one comes before any event that would make
+/// more than the policy's events, or an event more than its seconds after the first one not yet covered (see
+/// ``AuditChain/isCheckpointDue(at:policy:)``); a timer writes one when that many seconds pass with no event to carry
+/// it; and ``close()`` writes one. The signing key must be the one pinned in `broker.audit_key` at the first start (and
+/// the one configured, if any): a trail refuses to open with another.
+///
 /// ```swift
 /// let trail = try await AuditTrail.open(database: config, mirrorDirectory: "AuditLogs", signingKey: key, logger: logger)
 /// let (event, bytes) = try await trail.recordOutput(tableBytes) { digest in try draft(outputDigest: digest) }
@@ -27,7 +33,7 @@ public actor AuditTrail {
     private let config: DatabaseConfig
     private let mirror: AuditMirror
     private let signingKey: AuditSigningKey
-    private let checkpointInterval: Int
+    private let policy: AuditCheckpointPolicy
     private let writeTimeout: Duration
     private let logger: Logger
     private var db: DatabaseSession?
@@ -35,50 +41,134 @@ public actor AuditTrail {
     /// connecting at once would each open a connection, and one would be dropped unclosed).
     private var connecting: Task<DatabaseSession, any Error>?
     private var chain: AuditChain
-    private var eventsSinceCheckpoint = 0
     private var waiting: [Waiter] = []
     private var writing = false
+    private var timer: Task<Void, Never>?
+    private var closed = false
 
     private init(
-        config: DatabaseConfig, db: DatabaseSession, mirror: AuditMirror, signingKey: AuditSigningKey, checkpointInterval: Int, writeTimeout: Duration,
-        head: AuditHead, logger: Logger
+        config: DatabaseConfig, db: DatabaseSession, mirror: AuditMirror, signingKey: AuditSigningKey, policy: AuditCheckpointPolicy,
+        writeTimeout: Duration, chain: AuditChain, logger: Logger
     ) {
         self.config = config
         self.db = db
         self.mirror = mirror
         self.signingKey = signingKey
-        self.checkpointInterval = checkpointInterval
+        self.policy = policy
         self.writeTimeout = writeTimeout
-        self.chain = AuditChain(head: head)
+        self.chain = chain
         self.logger = logger
     }
 
-    /// Opens the trail: connects as `sde_broker`, reads both stores' heads and refuses to start if they disagree.
+    /// Opens the trail: connects as `sde_broker`, checks the signing key against the pinned one (pinning it on the
+    /// first start), reads both stores' heads and refuses to start if they disagree, then resumes the chain (and its
+    /// Merkle tree) after the last signed checkpoint.
     ///
     /// Events the mirror holds beyond the database's head were never committed (the broker stopped between the two
     /// writes) and so never released anything: they are cut from the mirror.
     /// - Parameters:
-    ///   - checkpointInterval: a signed checkpoint ends the write in which this many events have gathered since the last one.
+    ///   - checkpointInterval: the most events between two checkpoints (``AuditCheckpointPolicy/maxEvents``).
+    ///   - checkpointPeriod: the longest an event waits for a checkpoint (``AuditCheckpointPolicy/maxSeconds``; whole seconds).
+    ///   - pinnedKey: the verification key given in configuration, outside the state folder: the signing key must match it.
     ///   - writeTimeout: how long a database write may take before the trail gives up on it (and releases nothing).
     public static func open(
         database config: DatabaseConfig, mirrorDirectory: String, signingKey: AuditSigningKey, checkpointInterval: Int = 1000,
-        writeTimeout: Duration = .seconds(10), logger: Logger
+        checkpointPeriod: Duration = .seconds(60), pinnedKey: AuditPublicKey? = nil, writeTimeout: Duration = .seconds(10), logger: Logger
     ) async throws -> AuditTrail {
+        let policy: AuditCheckpointPolicy
+        do {
+            policy = try AuditCheckpointPolicy(maxEvents: checkpointInterval, maxSeconds: Int(checkpointPeriod.components.seconds))
+        } catch { throw StoreError.invalidArgument("audit checkpoints: \(error.message)") }
+        if let pinnedKey, pinnedKey != signingKey.publicKey {
+            throw StoreError.auditUnavailable(
+                "the audit signing key (\(signingKey.publicKey)) is not the configured audit public key (\(pinnedKey)): refusing to sign with it")
+        }
         let mirror = AuditMirror(directory: mirrorDirectory)
         do {
             try FileManager.default.createDirectory(atPath: mirrorDirectory, withIntermediateDirectories: true)
         } catch { throw StoreError.auditUnavailable("cannot create the audit mirror directory \(mirrorDirectory)") }
         let db = try await connect(config, logger: logger)
         do {
+            try await pin(signingKey.publicKey, db)
             // Under the mirror's lock: another process's write in flight is neither mistaken for a torn tail nor cut.
             let head = try await mirror.withLock(timeout: writeTimeout) { try await reconcile(db, mirror) }
-            return AuditTrail(
-                config: config, db: db, mirror: mirror, signingKey: signingKey, checkpointInterval: checkpointInterval,
-                writeTimeout: writeTimeout, head: head, logger: logger)
+            let chain = try await resume(db, at: head, key: signingKey.publicKey)
+            let trail = AuditTrail(
+                config: config, db: db, mirror: mirror, signingKey: signingKey, policy: policy, writeTimeout: writeTimeout, chain: chain,
+                logger: logger)
+            // A tail left by a broker that stopped without closing waits for its checkpoint no longer than the policy says.
+            await trail.scheduleCheckpoint()
+            return trail
         } catch {
             try? await db.connection.close()
             throw error
         }
+    }
+
+    /// Pins `key` as the trail's verification key on the first start, and refuses any other key afterwards.
+    private static func pin(_ key: AuditPublicKey, _ db: DatabaseSession) async throws {
+        try await db.execute(
+            "INSERT INTO broker.audit_key (key_id, verifier_key) VALUES (\(key.keyID), \(key.noteVerifier.description)) ON CONFLICT DO NOTHING",
+            "pin the audit key")
+        guard let pinned = try await pinnedKey(db) else { throw StoreError.auditUnavailable("the audit key could not be pinned") }
+        guard pinned == key else {
+            throw StoreError.auditUnavailable(
+                "the audit signing key (\(key)) is not the key pinned at the first start (\(pinned)): a key pair swapped in the state folder signs nothing"
+            )
+        }
+    }
+
+    /// The verification key pinned at the first start, if the trail was ever opened.
+    public static func pinnedKey(_ db: DatabaseSession) async throws -> AuditPublicKey? {
+        var text: String?
+        for try await value in try await db.query("SELECT verifier_key FROM broker.audit_key", "read the pinned audit key").decode(String.self) {
+            text = value
+        }
+        guard let text else { return nil }
+        do { return try AuditPublicKey(verifierKey: text) } catch {
+            throw StoreError.auditUnavailable("the pinned audit key in the database is not a verifier key: run `sde-broker audit verify`")
+        }
+    }
+
+    /// The line every signed tree head starts with: a checkpoint's action, actor and cell counts are fixed.
+    static let checkpointLinePrefix = #"{"action":"audit.checkpoint","actor":"sde-broker","cells_released":0,"cells_suppressed":{},"checkpoint":{"#
+
+    /// The chain at `head`, continued from the last signed tree head among the most recent events (a trail that keeps
+    /// to its gap policy has one within ``AuditCheckpointPolicy/ceiling``), verified with `key`; a trail without one
+    /// there (one written before signed tree heads) is replayed from its first event. Events another process commits
+    /// after `head` are left for the first write to bring in, as after any other writer.
+    private static func resume(_ db: DatabaseSession, at head: AuditHead, key: AuditPublicKey) async throws -> AuditChain {
+        guard head != .genesis else { return AuditChain() }
+        let window = head.sequence - Int64(AuditCheckpointPolicy.ceiling.maxEvents) - 2
+        let found = try await db.query(
+            """
+            SELECT line FROM broker.audit_event WHERE sequence > \(window) AND sequence <= \(head.sequence)
+              AND starts_with(line, \(checkpointLinePrefix)) AND strpos(line, ',"note":') > 0 ORDER BY sequence DESC LIMIT 1
+            """, "find the last audit checkpoint")
+        var checkpoint: AuditEvent?
+        for try await line in found.decode(String.self) { checkpoint = try? AuditJSONL.decode(line) }
+        let rows = try await db.query(
+            "SELECT line FROM broker.audit_event WHERE sequence > \(checkpoint?.sequence ?? 0) AND sequence <= \(head.sequence) ORDER BY sequence",
+            "read the audit events since")
+        var events: [AuditEvent] = []
+        for try await line in rows.decode(String.self) {
+            do { events.append(try AuditJSONL.decode(line)) } catch {
+                throw StoreError.auditUnavailable("an audit event in the database is damaged: run `sde-broker audit verify`")
+            }
+        }
+        let chain: AuditChain
+        do {
+            if let checkpoint {
+                chain = try AuditChain(resumingAfter: checkpoint, eventsSince: events, key: key)
+            } else {
+                chain = try AuditChain(replaying: events)
+            }
+        } catch {
+            throw StoreError.auditUnavailable(
+                "the audit trail does not continue its last checkpoint (\(error.message)): run `sde-broker audit verify`")
+        }
+        guard chain.head == head else { throw StoreError.auditUnavailable("the audit trail does not reach its head: run `sde-broker audit verify`") }
+        return chain
     }
 
     /// The head both stores agree on, after cutting from the mirror a tail that extends the database's chain but never
@@ -159,9 +249,40 @@ public actor AuditTrail {
 
     /// Writes a final checkpoint (when anything happened since the last one) and closes the connection.
     public func close() async {
-        if eventsSinceCheckpoint > 0 { _ = try? await checkpoint() }
+        closed = true
+        timer?.cancel()
+        timer = nil
+        if chain.eventsSinceCheckpoint > 0 { _ = try? await checkpoint() }
         _ = try? await connecting?.value
         if let db { await discard(db) }
+    }
+
+    /// Starts the checkpoint timer, unless it runs: it fires when the oldest event not yet covered by a checkpoint has
+    /// waited the policy's seconds (at once for a tail a stopped broker left), and writes a checkpoint if one is still due.
+    private func scheduleCheckpoint() {
+        guard timer == nil, !closed, let first = chain.firstEventSinceCheckpoint else { return }
+        let wait = first.millisecondsSinceEpoch + Int64(policy.maxSeconds) * 1000 - Self.now().millisecondsSinceEpoch
+        timer = Task { [weak self] in
+            try? await Task.sleep(for: .milliseconds(max(0, wait)))
+            guard !Task.isCancelled else { return }
+            await self?.checkpointTimerFired()
+        }
+    }
+
+    private func checkpointTimerFired() async {
+        timer = nil
+        guard !closed, chain.eventsSinceCheckpoint > 0 else { return }
+        do {
+            _ = try await checkpoint()
+        } catch {
+            // Nothing can be released while the trail cannot be written either; try again shortly.
+            logger.warning("the timed audit checkpoint could not be written", metadata: ["sde.audit.error": "\(error)"])
+            timer = Task { [weak self] in
+                try? await Task.sleep(for: .seconds(2))
+                guard !Task.isCancelled else { return }
+                await self?.checkpointTimerFired()
+            }
+        }
     }
 
     private func writeWaiting() async {
@@ -177,14 +298,15 @@ public actor AuditTrail {
             }
         }
         writing = false
+        scheduleCheckpoint()
     }
 
-    /// Chains `group` on the committed head and writes it to both stores, holding the mirror directory's lock so that
-    /// another broker process (a CLI command beside `serve`) never interleaves with this write. If the insert finds the
-    /// sequence numbers taken because another process advanced the database's chain meanwhile (possible when the two do
-    /// not share a mirror directory; SQLSTATE 23505), this trail catches up with what was committed, on the same
-    /// connection, and chains the group again on the new head: as often as the head keeps moving, within
-    /// `writeTimeout`. Any other failure releases nothing.
+    /// Chains `group` on the committed head and writes it to both stores (returning each waiter's event), holding the
+    /// mirror directory's lock so that another broker process (a CLI command beside `serve`) never interleaves with
+    /// this write. If the insert finds the sequence numbers taken because another process advanced the database's
+    /// chain meanwhile (possible when the two do not share a mirror directory; SQLSTATE 23505), this trail catches up
+    /// with what was committed, on the same connection, and chains the group again on the new head: as often as the
+    /// head keeps moving, within `writeTimeout`. Any other failure releases nothing.
     private func writeHoldingMirrorLock(_ group: [Waiter]) async throws -> [AuditEvent] {
         try await mirror.withLock(timeout: writeTimeout) {
             let deadline = ContinuousClock.now + writeTimeout
@@ -192,12 +314,11 @@ public actor AuditTrail {
                 let head = chain.head
                 let db = try await connection()
                 var next = chain
-                let events = try chained(group, on: &next)
+                let (events, perWaiter) = try chained(group, on: &next)
                 do {
                     try await write(events, on: db)
                     chain = next
-                    eventsSinceCheckpoint = events.contains { $0.action == .auditCheckpoint } ? 0 : eventsSinceCheckpoint + events.count
-                    return events
+                    return perWaiter
                 } catch is HeadMoved {
                     do { try await catchUp(on: db) } catch {
                         await discard(db)
@@ -214,23 +335,26 @@ public actor AuditTrail {
     /// The insert found its sequence numbers taken: another writer committed events this trail has not seen.
     private struct HeadMoved: Error {}
 
-    /// The events of `group` appended to `next`, with a checkpoint when one is due.
-    private func chained(_ group: [Waiter], on next: inout AuditChain) throws -> [AuditEvent] {
+    /// The events of `group` appended to `next`, each preceded by a checkpoint when the gap policy calls for one, and
+    /// followed by one when the group fills the policy's count. Returns one event per waiter, in order, plus the
+    /// checkpoints (``writeWaiting()`` hands each waiter its own event).
+    private func chained(_ group: [Waiter], on next: inout AuditChain) throws -> (all: [AuditEvent], perWaiter: [AuditEvent]) {
         let time = Self.now()
-        var events: [AuditEvent] = []
-        var checkpointed = false
+        var all: [AuditEvent] = []
+        var perWaiter: [AuditEvent] = []
         for waiter in group {
             if let draft = waiter.draft {
-                events.append(next.append(draft, at: time))
+                if next.isCheckpointDue(at: time, policy: policy) {
+                    all.append(try next.appendCheckpoint(at: time, signedBy: signingKey, policy: policy))
+                }
+                all.append(next.append(draft, at: time))
             } else {
-                events.append(try next.appendCheckpoint(at: time, signedBy: signingKey))
-                checkpointed = true
+                all.append(try next.appendCheckpoint(at: time, signedBy: signingKey, policy: policy))
             }
+            perWaiter.append(all[all.count - 1])
         }
-        if !checkpointed && eventsSinceCheckpoint + events.count >= checkpointInterval {
-            events.append(try next.appendCheckpoint(at: time, signedBy: signingKey))
-        }
-        return events
+        if next.eventsSinceCheckpoint >= policy.maxEvents { all.append(try next.appendCheckpoint(at: time, signedBy: signingKey, policy: policy)) }
+        return (all, perWaiter)
     }
 
     /// Mirror first (fsynced), then the database commit; a failed commit cuts the mirror back.
@@ -342,7 +466,8 @@ public actor AuditTrail {
         }
     }
 
-    static func now() -> AuditTimestamp {
+    /// The current time, as the trail stamps events.
+    public static func now() -> AuditTimestamp {
         AuditTimestamp(millisecondsSinceEpoch: Int64((Date().timeIntervalSince1970 * 1000).rounded(.down)))!
     }
 }

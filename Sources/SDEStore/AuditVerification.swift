@@ -4,9 +4,10 @@ public import SDEAudit
 
 /// `sde-broker audit verify`: checks both stores of the audit trail and that they agree.
 ///
-/// Each store is verified on its own (every hash, the sequence without gaps, checkpoint signatures against the
-/// broker's public keys), and the two are compared line for line: an event deleted, edited or added in one store
-/// only is named by its sequence number. The database's `sequence` and `hash` columns must match the line they hold.
+/// Each store is verified on its own (every hash, the sequence without gaps, checkpoint signatures and signed roots
+/// against the broker's public keys, the gap between checkpoints, and that the trail extends every checkpoint a witness
+/// holds), and the two are compared line for line: an event deleted, edited or added in one store only is named by its
+/// sequence number. The database's `sequence` and `hash` columns must match the line they hold.
 public struct AuditVerification: Sendable {
     /// The result for one store.
     public var database: AuditVerificationReport
@@ -14,14 +15,25 @@ public struct AuditVerification: Sendable {
     public var mirror: AuditVerificationReport
     /// The first place where the stores disagree, if any.
     public var disagreement: String?
+    /// The key the trail was judged by, and where it came from (for the report).
+    public var trustedKey: (key: AuditPublicKey, source: String)?
+    /// What else is wrong: a pinned key that differs from the configured one, a witness's checkpoint that does not verify.
+    public var problems: [String] = []
 
-    /// True when both stores verify and agree.
-    public var isIntact: Bool { database.isIntact && mirror.isIntact && disagreement == nil }
+    /// True when both stores verify and agree, and nothing else is wrong.
+    public var isIntact: Bool { database.isIntact && mirror.isIntact && disagreement == nil && problems.isEmpty }
 
     /// Verifies the trail in `db` and `mirror`, streaming both.
-    public static func run(_ db: DatabaseSession, mirror: AuditMirror, trustedKeys: [AuditPublicKey]) async throws -> AuditVerification {
-        var databaseVerifier = AuditVerifier(trustedKeys: trustedKeys)
-        var mirrorVerifier = AuditVerifier(trustedKeys: trustedKeys)
+    /// - Parameters:
+    ///   - witnessed: checkpoints held outside the trail (by a witness, or with a release) that it must extend.
+    ///   - policy: the broker's configured gap policy, which holds where no signed checkpoint records one (before the first).
+    ///   - now: when given, a tail that waited longer for its checkpoint than the policy allows is a failure.
+    public static func run(
+        _ db: DatabaseSession, mirror: AuditMirror, trustedKeys: [AuditPublicKey], witnessed: [AuditTreeHead] = [],
+        policy: AuditCheckpointPolicy = .ceiling, now: AuditTimestamp? = nil
+    ) async throws -> AuditVerification {
+        var databaseVerifier = AuditVerifier(trustedKeys: trustedKeys, witnessed: witnessed, policy: policy, now: now)
+        var mirrorVerifier = AuditVerifier(trustedKeys: trustedKeys, witnessed: witnessed, policy: policy, now: now)
         var disagreement: String?
         var compared = 0
 

@@ -113,7 +113,7 @@ public struct PostgresStore: ProtectedQueryStore, ReleaseArchive, TokenRepositor
         func append(_ version: NewReleaseVersion) async throws -> StoredRelease {
             try await ReleaseStore.append(
                 id: version.id, version: version.version, policyDigest: version.policyDigest, auditSequence: version.auditSequence, json: version.json,
-                csv: version.csv, on: db)
+                csv: version.csv, auditCheckpoint: version.auditCheckpoint, on: db)
         }
     }
 }

@@ -68,9 +68,11 @@ public enum ReleaseStore {
     }
 
     /// Stores version `version` of release `id` as `sde_broker`. Call it only after the release's audit event
-    /// committed (`auditSequence`), holding the release's advisory lock so that versions stay in order.
+    /// committed (`auditSequence`), and the signed checkpoint covering it (`auditCheckpoint`), holding the release's
+    /// advisory lock so that versions stay in order.
     public static func append(
-        id: String, version: Int, policyDigest: String, auditSequence: Int64, json: [UInt8], csv: [UInt8], on db: DatabaseSession
+        id: String, version: Int, policyDigest: String, auditSequence: Int64, json: [UInt8], csv: [UInt8], auditCheckpoint: String? = nil,
+        on db: DatabaseSession
     ) async throws(StoreError) -> StoredRelease {
         let what = "store version \(version) of release \(id)"
         let sha256 = Hex.sha256(json)
@@ -79,8 +81,10 @@ public enum ReleaseStore {
                 try await db.execute("SET LOCAL ROLE sde_broker", "become sde_broker to \(what)")
                 let rows = try await db.query(
                     """
-                    INSERT INTO broker.release_version (release_id, version, policy_digest, audit_sequence, document, document_sha256, csv)
-                    VALUES (\(id), \(version), \(policyDigest), \(auditSequence), \(ByteBuffer(bytes: json)), \(sha256), \(ByteBuffer(bytes: csv)))
+                    INSERT INTO broker.release_version
+                        (release_id, version, policy_digest, audit_sequence, document, document_sha256, csv, audit_checkpoint)
+                    VALUES (\(id), \(version), \(policyDigest), \(auditSequence), \(ByteBuffer(bytes: json)), \(sha256), \(ByteBuffer(bytes: csv)),
+                        \(auditCheckpoint))
                     RETURNING published_at
                     """, what)
                 var published: Date?
@@ -90,25 +94,25 @@ public enum ReleaseStore {
             }
             return StoredRelease(
                 id: id, version: version, published: published, policyDigest: policyDigest, auditSequence: auditSequence, json: json, csv: csv,
-                sha256: sha256)
+                sha256: sha256, auditCheckpoint: auditCheckpoint)
         } catch {
             throw db.failure(error, what)
         }
     }
 
-    private static let columns = "release_id, version, published_at, policy_digest, audit_sequence, document, csv, document_sha256"
+    private static let columns = "release_id, version, published_at, policy_digest, audit_sequence, document, csv, document_sha256, audit_checkpoint"
 
     private static func read(_ query: PostgresQuery, _ what: String, on db: DatabaseSession) async throws(StoreError) -> [StoredRelease] {
         do {
             let rows = try await db.query(query, what)
             var result: [StoredRelease] = []
-            for try await (id, version, published, digest, sequence, json, csv, sha256) in rows.decode(
-                (String, Int, Date, String, Int64, ByteBuffer, ByteBuffer, String).self)
+            for try await (id, version, published, digest, sequence, json, csv, sha256, checkpoint) in rows.decode(
+                (String, Int, Date, String, Int64, ByteBuffer, ByteBuffer, String, String?).self)
             {
                 result.append(
                     StoredRelease(
                         id: id, version: version, published: published, policyDigest: digest, auditSequence: sequence,
-                        json: Array(json.readableBytesView), csv: Array(csv.readableBytesView), sha256: sha256))
+                        json: Array(json.readableBytesView), csv: Array(csv.readableBytesView), sha256: sha256, auditCheckpoint: checkpoint))
             }
             return result
         } catch {

@@ -87,7 +87,11 @@ import Testing
         #expect(checkpoint.actor == AuditEventDraft.brokerActor)
         #expect(checkpoint.checkpoint?.head == first.head)
         #expect(checkpoint.checkpoint?.keyID == key.publicKey.keyID)
-        #expect(checkpoint.checkpoint?.signature.count == 64)
+        // A signed tree head of the one event before it: the root of a one-leaf tree is that leaf's hash.
+        let signed = try AuditTreeHead(note: try #require(checkpoint.checkpoint?.note), verifiedBy: key.publicKey)
+        #expect(signed.size == 1 && signed.time == checkpoint.time && signed.policy == .default)
+        #expect(signed.root == AuditMerkle.leafHash(AuditJSONL.encode(first)))
+        #expect(checkpoint.checkpoint?.treeEdge == [signed.root])
         #expect(chain.head == checkpoint.head)
         var verifier = AuditVerifier(trustedKeys: [key.publicKey])
         let accepted = [first, checkpoint].map { verifier.consume($0) }

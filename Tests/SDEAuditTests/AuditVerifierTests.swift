@@ -128,13 +128,13 @@ import Testing
     }
 
     /// Rewrites every event from sequence 20 on with a new actor and recomputed hashes; `checkpoint` decides what
-    /// the forger puts into the checkpoint events (given the original and the new head before it).
-    private func rewriteTail(checkpoint: (AuditEvent, AuditHead) throws -> AuditCheckpoint) rethrows -> [String] {
+    /// the forger puts into the checkpoint events (given the original and the rewritten events before it).
+    private func rewriteTail(checkpoint: (AuditEvent, [AuditEvent]) throws -> AuditCheckpoint) rethrows -> [String] {
         var rewritten = Array(fixture.events[..<19])
         for event in fixture.events[19...] {
             let head = rewritten.last!.head
             if event.checkpoint != nil {
-                rewritten.append(event.forged(checkpoint: try checkpoint(event, head), prevHash: head.hash))
+                rewritten.append(event.forged(checkpoint: try checkpoint(event, rewritten), prevHash: head.hash))
             } else {
                 rewritten.append(event.forged(actor: "u.nobody", prevHash: head.hash))
             }
@@ -149,18 +149,19 @@ import Testing
         #expect(report.events == 23)
     }
 
-    @Test func rewrittenTailWithCheckpointHeadsUpdatedHasBadSignatures() {
-        let damaged = rewriteTail { original, head in
-            AuditCheckpoint(head: head, keyID: original.checkpoint!.keyID, signature: original.checkpoint!.signature)
+    @Test func rewrittenTailWithCheckpointHeadsUpdatedDoesNotHaveTheSignedRoot() {
+        let damaged = rewriteTail { original, before in
+            let stored = original.checkpoint!
+            return AuditCheckpoint(head: before.last!.head, keyID: stored.keyID, note: stored.note!, treeEdge: stored.treeEdge)
         }
         let failure = fixture.verify(damaged).failure
-        #expect(failure?.kind == .badCheckpointSignature)
+        #expect(failure?.kind == .checkpointRootMismatch)
         #expect(failure?.sequence == 24)
     }
 
     @Test func rewrittenTailResignedByAnotherKeyIsCaught() throws {
         let forger = AuditSigningKey()
-        var chain = AuditChain(head: fixture.events[18].head)
+        var chain = try AuditChain(replaying: fixture.events[..<19])
         var forged = Array(fixture.events[..<19])
         for (i, event) in fixture.events.enumerated().dropFirst(19) {
             forged.append(
@@ -170,30 +171,43 @@ import Testing
         let report = fixture.verify(forged.map(ChainFixture.line))
         #expect(report.failure?.kind == .unknownCheckpointKey)
         #expect(report.failure?.sequence == 24)
-        // Claiming the broker's key id does not help the forger.
-        let claimed = try rewriteTail { original, head in
-            let signature = try AuditChain(head: head).sealCheckpoint(at: original.time, signedBy: forger).checkpoint!.signature
-            return AuditCheckpoint(head: head, keyID: fixture.key.publicKey.keyID, signature: signature)
+        // Claiming the broker's key id does not help the forger: the note is not signed by the broker's key.
+        let claimed = try rewriteTail { original, before in
+            let sealed = try AuditChain(replaying: before).sealCheckpoint(at: original.time, signedBy: forger).checkpoint!
+            return AuditCheckpoint(head: sealed.head, keyID: fixture.key.publicKey.keyID, note: sealed.note!, treeEdge: sealed.treeEdge)
         }
         #expect(fixture.verify(claimed).failure?.kind == .badCheckpointSignature)
     }
 
-    @Test func rewrittenTailWithoutCheckpointsIsCaughtByIntervalOrRecordedHead() {
+    @Test func rewrittenTailWithoutCheckpointsIsCaughtByTheRecordedGap() {
         var rewritten = Array(fixture.events[..<19])
         for event in fixture.events[19...] where event.checkpoint == nil {
             let head = rewritten.last!.head
             rewritten.append(event.forged(sequence: head.sequence + 1, actor: "u.nobody", prevHash: head.hash))
         }
         let damaged = rewritten.map(ChainFixture.line)
-        // Without further evidence the rewritten tail is self-consistent: this is the limit of a hash chain.
-        #expect(fixture.verify(damaged).isIntact)
-        let missing = fixture.verify(damaged, maximumCheckpointInterval: 5).failure
+        // Self-consistent as a hash chain, but the checkpoint at 18 recorded at most 60 seconds to the next one, and
+        // the events from 19 (09:03:00) on go past it at 25 (09:04:10).
+        let missing = fixture.verify(damaged).failure
         #expect(missing?.kind == .checkpointMissing)
-        #expect(missing?.sequence == 24)
-        let recorded = fixture.verify(damaged, expectedHeads: [fixture.events[29].checkpoint!.head]).failure
-        #expect(recorded?.kind == .expectedHeadMismatch)
-        #expect(recorded?.sequence == 29)
+        #expect(missing?.sequence == 25)
+        #expect(missing?.message.contains("60 seconds") == true)
+        let counted = fixture.verify(damaged, maximumCheckpointInterval: 5).failure
+        #expect(counted?.kind == .checkpointMissing)
+        #expect(counted?.sequence == 24)
         #expect(fixture.verify(lines, maximumCheckpointInterval: 5).isIntact)
+    }
+
+    /// The tail after the last checkpoint is the one place a rewrite without the key fits within the gap policy
+    /// (here: 4 events, 30 seconds): only a head recorded elsewhere, or the other store, catches it.
+    @Test func rewrittenTailAfterTheLastCheckpointIsCaughtOnlyByARecordedHead() {
+        var rewritten = Array(fixture.events[..<36])
+        for event in fixture.events[36...] { rewritten.append(event.forged(actor: "u.nobody", prevHash: rewritten.last!.hash)) }
+        let damaged = rewritten.map(ChainFixture.line)
+        #expect(fixture.verify(damaged).isIntact)
+        let recorded = fixture.verify(damaged, expectedHeads: [fixture.events[38].head]).failure
+        #expect(recorded?.kind == .expectedHeadMismatch)
+        #expect(recorded?.sequence == 39)
     }
 
     @Test func checkpointByAnUntrustedKeyIsCaught() {
@@ -202,13 +216,17 @@ import Testing
         #expect(failure?.sequence == 6)
     }
 
-    @Test func alteredSignatureIsCaught() {
+    @Test func alteredSignatureIsCaught() throws {
         let original = fixture.events[11].checkpoint!
-        var signature = original.signature
-        signature[7] ^= 0x01
+        // One character of the signature line's base64, in the middle of the signature, changed.
+        var note = Array(original.note!.utf8)
+        let i = note.count - 30
+        note[i] = note[i] == UInt8(ascii: "A") ? UInt8(ascii: "B") : UInt8(ascii: "A")
         var damaged = lines
         damaged[11] = ChainFixture.line(
-            fixture.events[11].forged(checkpoint: AuditCheckpoint(head: original.head, keyID: original.keyID, signature: signature)))
+            fixture.events[11].forged(
+                checkpoint: AuditCheckpoint(
+                    head: original.head, keyID: original.keyID, note: String(decoding: note, as: UTF8.self), treeEdge: original.treeEdge)))
         let failure = fixture.verify(damaged).failure
         #expect(failure?.kind == .badCheckpointSignature)
         #expect(failure?.sequence == 12)

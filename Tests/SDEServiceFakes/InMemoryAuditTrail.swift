@@ -14,6 +14,8 @@ import Synchronization
 /// ```
 public final class InMemoryAuditTrail: AuditRecording, Sendable {
     private let state: Mutex<State>
+    /// The key that signs this trail's checkpoints.
+    public let signingKey = AuditSigningKey()
 
     private struct State {
         var chain = AuditChain()
@@ -53,6 +55,23 @@ public final class InMemoryAuditTrail: AuditRecording, Sendable {
                 try state.chain.advance(to: event)
             } catch {
                 throw PortFailure(.internalError, "the chain refused its own event: \(error)")
+            }
+            state.events.append(event)
+            state.time = AuditTimestamp(millisecondsSinceEpoch: state.time.millisecondsSinceEpoch + 1000) ?? state.time
+            return event
+        }
+    }
+
+    /// Appends a signed checkpoint of every event so far, signed by ``signingKey``.
+    @discardableResult
+    public func checkpoint() async throws -> AuditEvent {
+        try state.withLock { state throws(PortFailure) -> AuditEvent in
+            if let failure = state.failure { throw failure }
+            let event: AuditEvent
+            do {
+                event = try state.chain.appendCheckpoint(at: state.time, signedBy: signingKey)
+            } catch {
+                throw PortFailure(.internalError, "the chain could not sign a checkpoint: \(error)")
             }
             state.events.append(event)
             state.time = AuditTimestamp(millisecondsSinceEpoch: state.time.millisecondsSinceEpoch + 1000) ?? state.time

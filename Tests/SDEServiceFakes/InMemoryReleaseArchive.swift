@@ -44,7 +44,7 @@ public final class InMemoryReleaseArchive: ReleaseArchive, Sendable {
             }
             let release = StoredRelease(
                 id: new.id, version: new.version, published: Date(), policyDigest: new.policyDigest, auditSequence: new.auditSequence,
-                json: new.json, csv: new.csv, sha256: AuditDigest.sha256(of: new.json).hex)
+                json: new.json, csv: new.csv, sha256: AuditDigest.sha256(of: new.json).hex, auditCheckpoint: new.auditCheckpoint)
             versions[new.id] = stored + [release]
             return release
         }

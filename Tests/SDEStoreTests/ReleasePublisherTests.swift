@@ -35,6 +35,9 @@ import Testing
                 #expect(event.action == .releasePublish && event.outcome == .allowed && event.actor == "op-dan-wright")
                 #expect(event.target == Self.release && event.project == nil && event.cells.released > 0)
                 #expect(stored.auditSequence == event.sequence)
+                // The version carries a signed checkpoint of the trail covering its own event, beside the document.
+                let checkpoint = try AuditTreeHead(note: try #require(stored.auditCheckpoint), verifiedBy: fixture.key.publicKey)
+                #expect(checkpoint.size >= event.sequence)
                 let json = String(decoding: stored.json, as: UTF8.self)
                 #expect(json.contains(#""project":null"#))
                 #expect(json.contains(#""release":{"id":"\#(Self.release)","version":\#(stored.version)}"#))
@@ -49,11 +52,14 @@ import Testing
             let latest = try #require(try await ReleaseStore.latest(id: Self.release, on: db))
             #expect(latest.version == 2 && latest.json == second.json && latest.csv == second.csv && latest.sha256 == second.sha256)
             let one = try #require(try await ReleaseStore.version(1, of: Self.release, on: db))
-            #expect(one.json == first.json && one.auditSequence == first.auditSequence)
+            #expect(one.json == first.json && one.auditSequence == first.auditSequence && one.auditCheckpoint == first.auditCheckpoint)
             #expect(try await ReleaseStore.version(3, of: Self.release, on: db) == nil)
             #expect(try await ReleaseStore.latest(id: "no-such-release", on: db) == nil)
             let list = try await ReleaseStore.list(on: db)
             #expect(list.map(\.id) == [Self.release] && list.map(\.version) == [2] && list.first?.sha256 == second.sha256)
+            // The trail extends both checkpoints the releases carried away.
+            let carried = try [first, second].map { try AuditTreeHead(note: $0.auditCheckpoint!, verifiedBy: fixture.key.publicKey) }
+            #expect(try await AuditVerification.run(db, mirror: fixture.mirror, trustedKeys: [fixture.key.publicKey], witnessed: carried).isIntact)
             #expect(try await fixture.verify(db).isIntact)
         }
     }

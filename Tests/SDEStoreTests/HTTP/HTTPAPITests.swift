@@ -337,6 +337,9 @@ import Testing
                 let read = try #require(try await broker.event(latest.auditSequence))
                 #expect(
                     read.action == .releaseRead && read.actor == "reg-james-cole" && read.outputDigest == AuditDigest.sha256(of: Array(latest.body)))
+                // The signed checkpoint the version was written under comes with it, for the regulator to keep.
+                let carried = try #require(latest.headers["sde-audit-checkpoint"].flatMap { Data(base64Encoded: $0) })
+                #expect(try AuditTreeHead(note: String(decoding: carried, as: UTF8.self), verifiedBy: broker.audit.key.publicKey).size > 0)
                 let first = try await client.request(.get, "/v1/releases/\(release)?version=1&format=csv", token: cqc)
                 #expect(
                     first.status == 200 && first.headers["sde-release-version"] == "1" && first.headers["content-type"]?.hasPrefix("text/csv") == true
