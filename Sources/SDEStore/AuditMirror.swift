@@ -24,21 +24,39 @@ public struct AuditMirror: Sendable {
     /// Runs `body` holding an exclusive lock on the mirror directory (`flock` on its `.lock` file), shared by every
     /// broker process that writes this mirror, so that one process's append, commit or rollback never interleaves with
     /// another's. Waits at most `timeout`, without blocking a thread.
+    ///
+    /// The lock is fair: a waiter first takes the `.turnstile` lock and holds it while it waits for `.lock`, and every
+    /// taker passes the turnstile first, so a holder that lets go cannot take the lock again ahead of one already waiting
+    /// (`serve` writing group after group would otherwise starve a command beside it, which polls).
     func withLock<Result>(
         timeout: Duration, isolation: isolated (any Actor)? = #isolation, _ body: () async throws -> Result
     ) async throws -> Result {
-        let path = directory + "/.lock"
+        let deadline = ContinuousClock.now + timeout
+        let turnstile = try openLockFile(".turnstile")
+        defer { close(turnstile) }
+        try await lock(turnstile, until: deadline)
+        let fd = try openLockFile(".lock")
+        defer { close(fd) }  // closing the descriptor releases the lock
+        try await lock(fd, until: deadline)
+        flock(turnstile, LOCK_UN)
+        return try await body()
+    }
+
+    private func openLockFile(_ name: String) throws -> Int32 {
+        let path = directory + "/" + name
         let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o640)
         guard fd >= 0 else { throw StoreError.auditUnavailable("cannot open the audit mirror lock \(path) (errno \(errno))") }
-        defer { close(fd) }  // closing the descriptor releases the lock
-        let deadline = ContinuousClock.now + timeout
+        return fd
+    }
+
+    /// Takes the exclusive `flock` on `fd`, polling every millisecond until `deadline`.
+    private func lock(_ fd: Int32, until deadline: ContinuousClock.Instant) async throws {
         while flock(fd, LOCK_EX | LOCK_NB) != 0 {
             guard errno == EWOULDBLOCK, ContinuousClock.now < deadline else {
                 throw StoreError.auditUnavailable("the audit mirror \(directory) stayed locked by another broker process")
             }
             try await Task.sleep(for: .milliseconds(1))
         }
-        return try await body()
     }
 
     /// The day files, oldest first.
