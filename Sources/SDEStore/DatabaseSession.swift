@@ -1,5 +1,7 @@
 public import Logging
 import NIOConcurrencyHelpers
+import NIOCore
+import NIOPosix
 package import PostgresNIO
 
 /// One connection to the broker's PostgreSQL, for command-line operations (migrate, ingest) and tests.
@@ -124,10 +126,18 @@ public struct DatabaseSession: Sendable {
             return "SQLSTATE \(state)\(known[state].map { " (" + $0 + ")" } ?? "")"
         }
         switch psql.code {
-        case .connectionError: return "connection refused or lost"
+        case .connectionError: return connectionFailure(psql.underlying)
         case .serverClosedConnection, .clientClosedConnection: return "connection closed"
         default: return "\(psql.code)"
         }
+    }
+
+    /// Why a connection could not be made: no answer in time, a refusal, or a connection lost on the way.
+    private static func connectionFailure(_ underlying: (any Error)?) -> String {
+        if let channel = underlying as? ChannelError, case .connectTimeout = channel { return "no answer within the connect timeout" }
+        if let io = underlying as? IOError, io.errnoCode == ECONNREFUSED { return "connection refused" }
+        if underlying is NIOConnectionError { return "connection refused" }
+        return "connection lost"
     }
 }
 

@@ -28,8 +28,10 @@ public import SDEDisclosure
 public enum DifferencingLedger {
     /// The advisory-lock namespace of ledger updates (keyed by dataset).
     public static let lockNamespace = "sde.differencing_ledger"
-    /// How long a run waits for another run over the same dataset to finish with the ledger before it fails.
-    public static let lockTimeout = "10s"
+    /// How long a run waits for other runs over the same dataset to finish with the ledger before it fails: as long as
+    /// its own statement may run (the executor's default statement timeout). Each holds the lock only for its ledger
+    /// read, disclosure control and ledger write, but on a loaded machine eight of them queued take more than 10 s.
+    public static let lockTimeout = "30s"
     /// The width of the count buckets of `search_terms` (migration 0013).
     static let bucketWidth = 16
     /// The separator of terms within one probe (a control character no term contains).

@@ -59,6 +59,15 @@ import Testing
         return ContinuousClock.now - start
     }
 
+    /// A refused connection says so, rather than "refused or lost" for every failure to connect (a connect that timed
+    /// out on a loaded machine read the same as a server that is gone).
+    @Test func aRefusedConnectionSaysItWasRefused() async throws {
+        let refused = DatabaseConfig(host: "127.0.0.1", port: try Self.closedPort(), username: "nobody", password: "x", database: "none")
+        await #expect(throws: StoreError.databaseUnavailable("cannot connect to PostgreSQL at \(refused.redacted): connection refused")) {
+            _ = try await DatabaseSession.connect(refused, logger: Self.logger)
+        }
+    }
+
     @Test func aPooledRequestToAServerThatIsGoneFailsWithinTheLeaseTimeout() async throws {
         let config = DatabaseConfig(host: "127.0.0.1", port: try Self.closedPort(), username: "nobody", password: "x", database: "none")
         let (connections, pool) = DatabaseConnections.pool(config, logger: Self.logger)
