@@ -1,7 +1,8 @@
 import Foundation
 
 /// A program outside the Swift toolchain (python3, schemathesis) run by a test: through `/usr/bin/env` (so `PATH`
-/// finds it), with its output collected in a file and its end awaited without blocking a thread of the test pool.
+/// finds it) in the temporary directory (so that nothing it caches lands in the checkout), with its output collected in
+/// a file and its end awaited without blocking a thread of the test pool.
 enum ExternalProgram {
     /// Whether `CI=true`: there a missing tool fails its test instead of disabling it.
     static let inCI = ProcessInfo.processInfo.environment["CI"] == "true"
@@ -17,6 +18,7 @@ enum ExternalProgram {
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = arguments
         process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        process.currentDirectoryURL = FileManager.default.temporaryDirectory
         process.standardInput = FileHandle.nullDevice
         process.standardOutput = output
         process.standardError = output
