@@ -49,11 +49,10 @@ let package = Package(
             dependencies: ["SDECommon", .product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: swiftSettings
         ),
-        // GLPK, the linear-programming solver behind the attacker audit (Debian: libglpk-dev).
-        .systemLibrary(name: "CGLPK", providers: [.apt(["libglpk-dev"])]),
+        // Disclosure control; GLPK, the solver behind its attacker audit, is loaded at run time (Debian: libglpk40).
         .target(
             name: "SDEDisclosure",
-            dependencies: ["SDECommon", "CGLPK"],
+            dependencies: ["SDECommon"],
             swiftSettings: swiftSettings
         ),
         .target(
@@ -100,7 +99,7 @@ let package = Package(
         .target(
             name: "SDEDevCluster",
             dependencies: [
-                "SDECommon", "SDEStore",
+                "SDECommon", "SDEDisclosure", "SDEStore",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),

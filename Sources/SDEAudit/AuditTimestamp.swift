@@ -32,8 +32,10 @@ public struct AuditTimestamp: Sendable, Hashable, Comparable, CustomStringConver
         self = parsed
     }
 
-    /// Parses what a person types for `--since` or `--until`: a date `2026-11-26` (midnight UTC) or an
-    /// RFC 3339 date-time with an optional 1 to 3 digit fraction and `Z` or a `±HH:MM` offset.
+    /// Parses what a person types for `--since` or `--until` (or a client sends as `since`, `until`): a date
+    /// `2026-11-26` (midnight UTC) or any RFC 3339 date-time, with an optional fraction (kept to the millisecond, further
+    /// digits dropped) and `Z` or a `±HH:MM` offset; an offset that moves the instant outside the years 0001 to 9999
+    /// gives that range's end.
     public init?(parsing text: some StringProtocol) {
         let b = Array(text.utf8)
         guard b.count >= 10, let date = CivilDate(parsing: String(decoding: b[0..<10], as: UTF8.self)) else { return nil }
@@ -51,12 +53,12 @@ public struct AuditTimestamp: Sendable, Hashable, Comparable, CustomStringConver
             i += 1
             var digits = 0
             while i < b.count, b[i] >= UInt8(ascii: "0"), b[i] <= UInt8(ascii: "9") {
-                millis = millis * 10 + Int64(b[i] - UInt8(ascii: "0"))
+                if digits < 3 { millis = millis * 10 + Int64(b[i] - UInt8(ascii: "0")) }
                 digits += 1
                 i += 1
             }
-            guard (1...3).contains(digits) else { return nil }
-            for _ in digits..<3 { millis *= 10 }
+            guard digits > 0 else { return nil }
+            for _ in min(digits, 3)..<3 { millis *= 10 }
         }
         var offset: Int64 = 0
         let zone = b[i...]
@@ -69,7 +71,7 @@ public struct AuditTimestamp: Sendable, Hashable, Comparable, CustomStringConver
             else { return nil }
             offset = (hours * 60 + minutes) * 60_000 * (zone.first == UInt8(ascii: "-") ? -1 : 1)
         }
-        self.init(millisecondsSinceEpoch: day + clock + millis - offset)
+        self.init(millisecondsSinceEpoch: min(max(day + clock + millis - offset, AuditTimestamp.earliest), AuditTimestamp.latest))
     }
 
     /// Parses the canonical form from `count` bytes at `start`; used by the JSONL decoder.

@@ -26,7 +26,10 @@ struct AuditCommand: AsyncParsableCommand {
         @OptionGroup var options: BrokerOptions
 
         func run() async throws {
-            let result = try await options.configuration().verifyAuditTrail(against: against, logger: .cli)
+            let configuration = try await options.configuration()
+            let result = try await withProgress("audit verify", unit: "events") { progress in
+                try await configuration.verifyAuditTrail(against: against, progress: progress, logger: .cli)
+            }
             print(result.summary)
             guard result.isIntact else { throw ExitCode.failure }
         }

@@ -61,6 +61,7 @@ struct BrokerOptions: ParsableArguments {
             database = try DatabaseConfig(url: url)
         } else {
             let cluster = EmbeddedPostgres(directory: stateDir)
+            if start, let note = cluster.serverDirectoryNote { print("   " + note) }
             database = start ? try await cluster.start(logger: .cli) : try cluster.connectionConfig()
         }
         var configuration = BrokerConfiguration(database: database)

@@ -22,8 +22,10 @@ struct DataCommand: AsyncParsableCommand {
         @OptionGroup var options: BrokerOptions
 
         func run() async throws {
-            let summary = try SyntheticExtracts.write(
-                persons: persons, seed: seed, to: out, badRowRate: badRowRate, localAuthorities: try LocalAuthority.load(from: options.policy.localAuthoritiesPath))
+            let localAuthorities = try LocalAuthority.load(from: options.policy.localAuthoritiesPath)
+            let summary = try await withProgress("data synth", unit: "persons", total: persons) { progress in
+                try SyntheticExtracts.write(persons: persons, seed: seed, to: out, badRowRate: badRowRate, localAuthorities: localAuthorities, progress: progress)
+            }
             print("wrote \(summary.rowsWritten) rows in \(summary.files) files to \(out)")
         }
     }
@@ -56,7 +58,10 @@ struct DataCommand: AsyncParsableCommand {
             let report = try await reportingRefusals {
                 try await configuration.withBroker(logger: .cli) { broker in
                     let caller = try await token.caller(broker, stateDir: options.stateDir)
-                    return try await configuration.ingest(caller, directory: directory, keys: keys, quarantine: quarantine, broker: broker, logger: .cli)
+                    return try await withProgress("data ingest", unit: "rows") { progress in
+                        try await configuration.ingest(
+                            caller, directory: directory, keys: keys, quarantine: quarantine, broker: broker, progress: progress, logger: .cli)
+                    }
                 }
             }
             print(report.summary)

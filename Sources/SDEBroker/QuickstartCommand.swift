@@ -3,6 +3,7 @@ import Foundation
 import Hummingbird
 import SDEAudit
 import SDECommon
+import SDEDevCluster
 import SDEExtracts
 import SDEIngest
 import SDEPolicy
@@ -32,6 +33,7 @@ struct QuickstartCommand: AsyncParsableCommand {
     ]
 
     func run() async throws {
+        try installRuntimePackages()
         step("1. Database")
         var configuration = try await options.configuration(start: true)
         print("   PostgreSQL at \(configuration.database.redacted)\(options.embedded == nil ? " (DATABASE_URL)" : " (embedded, in \(options.stateDir))")")
@@ -41,12 +43,16 @@ struct QuickstartCommand: AsyncParsableCommand {
         step("2. Policies: who may see what (Policies/, signed by the IG team)")
         print(indented(try options.policy.load().summary(now: try options.day())))
 
-        let extracts = try syntheticExtracts()
+        let extracts = try await syntheticExtracts()
         try await reportingRefusals {
             try await configuration.withBroker(logger: .cli) { broker in
                 step("4. Pseudonymising ingest, as operator \(Self.demoOperator) (with the token in \(options.stateDir)/operator.token)")
                 let operatorCaller = try await operatorCaller(broker)
-                print(indented(try await configuration.ingest(operatorCaller, directory: extracts, keys: try keys(), quarantine: nil, broker: broker, logger: .cli).summary))
+                let keys = try keys()
+                let report = try await withProgress("   ingest", unit: "rows") { progress in
+                    try await configuration.ingest(operatorCaller, directory: extracts, keys: keys, quarantine: nil, broker: broker, progress: progress, logger: .cli)
+                }
+                print(indented(report.summary))
 
                 step("5. What the database now holds")
                 try await DatabaseSession.with(configuration.database, logger: .cli) { db in print(indented(try await LoadedData.describe(db).joined(separator: "\n"))) }
@@ -60,7 +66,10 @@ struct QuickstartCommand: AsyncParsableCommand {
         }
 
         step("8. The audit trail (every access, hash-chained, in the database and in \(options.auditDir)/)")
-        print(indented(try await configuration.verifyAuditTrail(logger: .cli).summary))
+        let verification = try await withProgress("   audit verify", unit: "events") { progress in
+            try await configuration.verifyAuditTrail(progress: progress, logger: .cli)
+        }
+        print(indented(verification.summary))
         guard serve else {
             print("\nNext: `swift run sde-broker quickstart --serve` for the HTTP API, `swift run sde-broker db status`, or `db stop` when done.")
             return
@@ -74,8 +83,21 @@ struct QuickstartCommand: AsyncParsableCommand {
         }.runService()
     }
 
+    /// Step 0, on a fresh machine: the runtime packages missing (PostgreSQL, GLPK), installed with apt-get when root;
+    /// otherwise the error names the one command to run.
+    private func installRuntimePackages() throws {
+        let missing = RuntimePackages.missing(embeddedCluster: options.embedded != nil)
+        guard !missing.isEmpty else { return }
+        step("0. Runtime packages")
+        try FileManager.default.createDirectory(atPath: options.stateDir, withIntermediateDirectories: true)
+        let log = options.stateDir + "/apt-get.log"
+        print("   installing \(missing.joined(separator: " and ")): \(RuntimePackages.installCommand(missing)) (output in \(log))")
+        fflush(nil)
+        try RuntimePackages.install(missing, logPath: log)
+    }
+
     /// Step 3: the synthetic extracts of `--persons` and `--seed`, made once.
-    private func syntheticExtracts() throws -> String {
+    private func syntheticExtracts() async throws -> String {
         step("3. Synthetic raw extracts (NHS numbers in, as a data provider would send them)")
         let extracts = "\(options.stateDir)/extracts/persons-\(persons)-seed-\(seed)"
         if FileManager.default.fileExists(atPath: extracts) {
@@ -84,8 +106,10 @@ struct QuickstartCommand: AsyncParsableCommand {
             try SyntheticExtracts.restrictPermissions(of: extracts)
             print("   reusing \(extracts)")
         } else {
-            let summary = try SyntheticExtracts.write(
-                persons: persons, seed: seed, to: extracts, badRowRate: 0.002, localAuthorities: try LocalAuthority.load(from: options.policy.localAuthoritiesPath))
+            let localAuthorities = try LocalAuthority.load(from: options.policy.localAuthoritiesPath)
+            let summary = try await withProgress("   synth", unit: "persons", total: persons) { progress in
+                try SyntheticExtracts.write(persons: persons, seed: seed, to: extracts, badRowRate: 0.002, localAuthorities: localAuthorities, progress: progress)
+            }
             print("   wrote \(summary.rowsWritten) rows in \(summary.files) files to \(extracts) (0.2% deliberately broken)")
         }
         return extracts
@@ -144,7 +168,7 @@ struct QuickstartCommand: AsyncParsableCommand {
                 continue
             }
             do {
-                let published = try await broker.publisher.publish(operatorCaller, release: release)
+                let published = try await withProgress("   publish \(release)") { _ in try await broker.publisher.publish(operatorCaller, release: release) }
                 print("   \(release): version \(published.stored.version) published, sha256 \(published.stored.sha256.prefix(16))..., audit event #\(published.event.sequence)")
             } catch let error as ServiceError {
                 print("   \(release): \(error.code): \(error.message)")

@@ -23,7 +23,8 @@ struct ReleaseCommand: AsyncParsableCommand {
         func run() async throws {
             let published = try await reportingRefusals {
                 try await options.configuration().withBroker(logger: .cli) { broker in
-                    try await broker.publisher.publish(try await token.caller(broker, stateDir: options.stateDir), release: release)
+                    let caller = try await token.caller(broker, stateDir: options.stateDir)
+                    return try await withProgress("release publish \(release)") { _ in try await broker.publisher.publish(caller, release: release) }
                 }
             }
             print("published \(published.stored.id) version \(published.stored.version): \(published.stored.json.count) bytes, sha256 \(published.stored.sha256)")

@@ -7,11 +7,12 @@ import Darwin
 /// Runs a program to completion with `posix_spawn` and `waitpid`.
 ///
 /// Foundation's `Process` can hang on `pg_ctl start`, because the server daemon inherits the pipe it watches
-/// (swift-corelibs-foundation #4795). Here standard input is `/dev/null` and output goes to a file.
-enum ChildProcess {
+/// (swift-corelibs-foundation #4795), and its `waitUntilExit` can miss a child's end while it blocks a thread of the
+/// concurrency pool. Here standard input is `/dev/null`, output goes to a file, and the caller's thread waits.
+public enum ChildProcess {
     /// Runs `executable` with `arguments`, appending its standard output and error to `logPath`.
     /// - Returns: the exit status (128 + signal number when killed by a signal).
-    static func run(_ executable: String, _ arguments: [String], logPath: String) throws(DevClusterError) -> Int32 {
+    public static func run(_ executable: String, _ arguments: [String], logPath: String) throws(DevClusterError) -> Int32 {
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }

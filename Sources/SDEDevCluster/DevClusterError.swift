@@ -10,6 +10,7 @@ public struct DevClusterError: Error, Sendable, Hashable, CustomStringConvertibl
             case postgresNotInstalled = "postgres_not_installed"
             case invalidName = "invalid_name"
             case io = "io_error"
+            case packagesMissing = "packages_missing"
         }
 
         private let base: Base
@@ -25,6 +26,8 @@ public struct DevClusterError: Error, Sendable, Hashable, CustomStringConvertibl
         public static let invalidName = Code(.invalidName)
         /// A file of the cluster's directory could not be read or written.
         public static let io = Code(.io)
+        /// Debian packages the broker needs at run time are not installed (and could not be installed).
+        public static let packagesMissing = Code(.packagesMissing)
 
         /// The snake_case name of the code.
         public var description: String { base.rawValue }
@@ -48,4 +51,5 @@ public struct DevClusterError: Error, Sendable, Hashable, CustomStringConvertibl
     static func postgresNotInstalled(_ message: String) -> DevClusterError { DevClusterError(.postgresNotInstalled, message) }
     static func invalidName(_ message: String) -> DevClusterError { DevClusterError(.invalidName, message) }
     static func io(_ message: String) -> DevClusterError { DevClusterError(.io, message) }
+    static func packagesMissing(_ message: String) -> DevClusterError { DevClusterError(.packagesMissing, message) }
 }

@@ -15,7 +15,9 @@ import Glibc
 /// `postgres.json` (mode 0600) with the port and the generated administrator password. It listens on 127.0.0.1
 /// only, with password (SCRAM) authentication, on the port it recorded at its first start, kept across restarts and
 /// crashes so that clients reconnect by themselves (another free port only when something else took that one). When the broker runs as root,
-/// the programs run as the `postgres` user, because PostgreSQL refuses to run as root.
+/// the programs run as the `postgres` user, because PostgreSQL refuses to run as root; and when that user cannot enter
+/// the directory (a checkout under `/root`, mode 0700), the server's own files (`pgdata/`, `postgres.log`) live in a
+/// directory of their own that it owns, mode 0700, under its home (``serverDirectory``); `postgres.json` stays here.
 ///
 /// ```swift
 /// let cluster = EmbeddedPostgres(directory: ".sde")
@@ -36,16 +38,22 @@ public struct EmbeddedPostgres: Sendable {
     /// The name of the database the broker uses inside the cluster.
     public let databaseName: String
 
+    /// Where the server's data directory and log are: ``directory``, or, when the broker runs as root and the
+    /// `postgres` user cannot enter ``directory``, `<postgres's home>/sde-broker/<first 16 hex digits of the SHA-256 of
+    /// directory>` (an existing cluster stays where it was initialised).
+    public let serverDirectory: String
+
     static let adminUser = "sde_admin"
 
     /// A cluster under `directory` (created on first start).
     public init(directory: String, databaseName: String = "sde") {
         self.directory = URL(fileURLWithPath: directory).standardizedFileURL.path
         self.databaseName = databaseName
+        self.serverDirectory = ServerUser.directory(for: self.directory)
     }
 
-    private var dataDirectory: String { directory + "/pgdata" }
-    private var logPath: String { directory + "/postgres.log" }
+    private var dataDirectory: String { serverDirectory + "/pgdata" }
+    private var logPath: String { serverDirectory + "/postgres.log" }
     private var statePath: String { directory + "/postgres.json" }
 
     private struct State: Codable {
@@ -96,6 +104,12 @@ public struct EmbeddedPostgres: Sendable {
         return .running(port: try readState().port)
     }
 
+    /// One line for the operator when the server's files are not under ``directory`` (see ``serverDirectory``).
+    public var serverDirectoryNote: String? {
+        serverDirectory == directory
+            ? nil : "the postgres user cannot enter \(directory), so the cluster's data are in \(serverDirectory) (owned by postgres, mode 0700)"
+    }
+
     /// How to connect to the running cluster.
     public func connectionConfig() throws(DevClusterError) -> DatabaseConfig {
         guard case .running = try status() else {
@@ -104,10 +118,12 @@ public struct EmbeddedPostgres: Sendable {
         return config(try readState())
     }
 
-    /// Stops the cluster and deletes its directory: for throwaway clusters in tests.
+    /// Stops the cluster and deletes its directories: for throwaway clusters in tests.
     public func destroy() throws(DevClusterError) {
         try? stop()
-        do { try FileManager.default.removeItem(atPath: directory) } catch { throw .io("cannot remove \(directory)") }
+        for path in Set([directory, serverDirectory]) where FileManager.default.fileExists(atPath: path) {
+            do { try FileManager.default.removeItem(atPath: path) } catch { throw .io("cannot remove \(path)") }
+        }
     }
 
     private func config(_ state: State) -> DatabaseConfig {
@@ -117,15 +133,16 @@ public struct EmbeddedPostgres: Sendable {
     private func initialise(_ programs: PostgresPrograms) throws(DevClusterError) {
         let fm = FileManager.default
         do {
+            try fm.createDirectory(atPath: directory, withIntermediateDirectories: true)
             try fm.createDirectory(atPath: dataDirectory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         } catch { throw .io("cannot create \(dataDirectory)") }
         let password = Hex.encode(SymmetricKey(size: .bits256).withUnsafeBytes { Array($0) })
-        let passwordFile = directory + "/initdb.pw"
+        let passwordFile = serverDirectory + "/initdb.pw"
         guard fm.createFile(atPath: passwordFile, contents: Data((password + "\n").utf8), attributes: [.posixPermissions: 0o600]) else {
             throw .io("cannot write \(passwordFile)")
         }
         defer { try? fm.removeItem(atPath: passwordFile) }
-        try handToServerUser([directory, dataDirectory, passwordFile])
+        try handToServerUser(ServerUser.ownedDirectories(serverDirectory, stateDirectory: directory) + [dataDirectory, passwordFile])
         let code = try runAsOwner(
             programs.initdb,
             ["-D", dataDirectory, "-U", Self.adminUser, "--pwfile=\(passwordFile)", "--auth=scram-sha-256", "-E", "UTF8", "--no-locale"]
@@ -184,11 +201,8 @@ public struct EmbeddedPostgres: Sendable {
     /// Runs a PostgreSQL program as the cluster's owner: ourselves, or `postgres` when we are root.
     private func runAsOwner(_ program: String, _ arguments: [String]) throws(DevClusterError) -> Int32 {
         guard geteuid() == 0 else { return try ChildProcess.run(program, arguments, logPath: logPath) }
-        guard let runuser = ["/usr/sbin/runuser", "/sbin/runuser"].first(where: { FileManager.default.isExecutableFile(atPath: $0) }) else {
-            throw .processFailed("running as root needs runuser to start PostgreSQL as the postgres user")
-        }
         try handToServerUser([logPath])
-        return try ChildProcess.run(runuser, ["-u", "postgres", "--", program] + arguments, logPath: logPath)
+        return try ServerUser.run(program, arguments, logPath: logPath)
     }
 
     /// When root, gives `paths` to the `postgres` user (PostgreSQL must own its files).

@@ -1,5 +1,3 @@
-import CGLPK
-
 /// Which additive quantity of a cell an audited interval is about.
 public enum AuditComponent: String, Sendable, Hashable, CaseIterable {
     /// The cell's own value (persons, events, magnitude total).
@@ -69,7 +67,7 @@ extension AdditiveComponent {
         var ranges: [Int: (Double, Double)] = [:]
         for block in system.blocks() {
             let local = Dictionary(uniqueKeysWithValues: block.columns.enumerated().map { ($1, $0) })
-            let program = LinearProgram(columns: block.columns.count)
+            let program = try LinearProgram(columns: block.columns.count)
             for (j, column) in block.columns.enumerated() { program.setBounds(column: j, lower: system.lower[column], upper: system.upper[column]) }
             for constraint in block.constraints {
                 program.addConstraint(constraint.terms.map { (local[$0.column]!, $0.coefficient) }, constraint.rhs, isEquation: constraint.isEquation)
@@ -91,46 +89,45 @@ extension AdditiveComponent {
 /// built with thread-local storage), so concurrent audits on other threads never share solver state. GLPK's terminal
 /// output is switched off on this thread for the problem's lifetime and the previous setting restored after.
 private final class LinearProgram {
-    private let problem: OpaquePointer
+    private let glpk: GLPK
+    private let problem: GLPK.Problem
     private let previousTerminalOutput: Int32
     private var rowIndices: [Int32] = [0]
     private var columnIndices: [Int32] = [0]
     private var coefficients: [Double] = [0]
     private var rowBounds: [(kind: Int32, value: Double)] = []
-    private var parameters = glp_smcp()
+    private let parameters: SimplexParameters
 
-    /// A minimisation problem with `columns` free variables.
-    init(columns: Int) {
-        previousTerminalOutput = glp_term_out(GLP_OFF)
-        problem = glp_create_prob()
-        glp_add_cols(problem, Int32(columns))
-        glp_init_smcp(&parameters)
-        parameters.msg_lev = GLP_MSG_OFF
-        parameters.meth = GLP_PRIMAL
-        parameters.pricing = GLP_PT_STD
-        parameters.presolve = GLP_OFF
+    /// A minimisation problem with `columns` free variables; fails closed when GLPK cannot be loaded.
+    init(columns: Int) throws(DisclosureError) {
+        glpk = try GLPK.load()
+        parameters = try SimplexParameters(glpk)
+        guard let problem = glpk.createProblem() else { throw .solverFailed("GLPK could not create a problem") }
+        previousTerminalOutput = glpk.termOut(GLPK.off)
+        self.problem = problem
+        _ = glpk.addColumns(problem, Int32(columns))
     }
 
     deinit {
-        glp_delete_prob(problem)
-        glp_term_out(previousTerminalOutput)
+        glpk.deleteProblem(problem)
+        _ = glpk.termOut(previousTerminalOutput)
     }
 
     /// Bounds column `column` (0-based) to `lower ... upper`; an infinite `upper` means unbounded above.
     func setBounds(column: Int, lower: Double, upper: Double) {
         let j = Int32(column + 1)
         if upper == .infinity {
-            glp_set_col_bnds(problem, j, GLP_LO, lower, 0)
+            glpk.setColumnBounds(problem, j, GLPK.lowerBounded, lower, 0)
         } else if upper == lower {
-            glp_set_col_bnds(problem, j, GLP_FX, lower, lower)
+            glpk.setColumnBounds(problem, j, GLPK.fixed, lower, lower)
         } else {
-            glp_set_col_bnds(problem, j, GLP_DB, lower, upper)
+            glpk.setColumnBounds(problem, j, GLPK.doubleBounded, lower, upper)
         }
     }
 
     /// Adds `sum of coefficient × column = rhs` (or `>= rhs` when not an equation).
     func addConstraint(_ terms: [(Int, Double)], _ rhs: Double, isEquation: Bool) {
-        rowBounds.append((isEquation ? GLP_FX : GLP_LO, rhs))
+        rowBounds.append((isEquation ? GLPK.fixed : GLPK.lowerBounded, rhs))
         let row = Int32(rowBounds.count)
         for (column, coefficient) in terms {
             rowIndices.append(row)
@@ -141,36 +138,36 @@ private final class LinearProgram {
 
     /// Hands the constraints to GLPK and builds a starting basis.
     func load() {
-        glp_add_rows(problem, Int32(rowBounds.count))
-        for (i, bound) in rowBounds.enumerated() { glp_set_row_bnds(problem, Int32(i + 1), bound.kind, bound.value, bound.value) }
-        glp_load_matrix(problem, Int32(coefficients.count - 1), rowIndices, columnIndices, coefficients)
-        glp_adv_basis(problem, 0)
+        _ = glpk.addRows(problem, Int32(rowBounds.count))
+        for (i, bound) in rowBounds.enumerated() { glpk.setRowBounds(problem, Int32(i + 1), bound.kind, bound.value, bound.value) }
+        glpk.loadMatrix(problem, Int32(coefficients.count - 1), rowIndices, columnIndices, coefficients)
+        glpk.advancedBasis(problem, 0)
     }
 
     /// The minimum and maximum of column `column` (0-based) over the feasible set; the maximum is `.infinity`
     /// when unbounded.
     func range(of column: Int) throws(DisclosureError) -> (Double, Double) {
         let j = Int32(column + 1)
-        glp_set_obj_coef(problem, j, 1)
-        defer { glp_set_obj_coef(problem, j, 0) }
-        glp_set_obj_dir(problem, GLP_MIN)
+        glpk.setObjectiveCoefficient(problem, j, 1)
+        defer { glpk.setObjectiveCoefficient(problem, j, 0) }
+        glpk.setObjectiveDirection(problem, GLPK.minimise)
         guard let minimum = try solve() else { throw .solverFailed("minimising a suppressed cell was unbounded") }
-        glp_set_obj_dir(problem, GLP_MAX)
+        glpk.setObjectiveDirection(problem, GLPK.maximise)
         return (minimum, try solve() ?? .infinity)
     }
 
     /// The optimum, or `nil` when unbounded.
     private func solve() throws(DisclosureError) -> Double? {
-        var status = glp_simplex(problem, &parameters)
+        var status = glpk.simplex(problem, parameters.pointer)
         if status != 0 {
             // A singular or ill-conditioned basis: restart from a fresh advanced basis once.
-            glp_adv_basis(problem, 0)
-            status = glp_simplex(problem, &parameters)
+            glpk.advancedBasis(problem, 0)
+            status = glpk.simplex(problem, parameters.pointer)
         }
         guard status == 0 else { throw .solverFailed("glp_simplex returned \(status)") }
-        switch glp_get_status(problem) {
-        case GLP_OPT: return glp_get_obj_val(problem)
-        case GLP_UNBND: return nil
+        switch glpk.status(problem) {
+        case GLPK.optimal: return glpk.objectiveValue(problem)
+        case GLPK.unbounded: return nil
         case let other: throw .solverFailed("the attacker's program ended with GLPK status \(other)")
         }
     }

@@ -13,6 +13,7 @@ public struct DisclosureError: Error, Sendable, Hashable, CustomStringConvertibl
             case invalidTable = "invalid_table"
             case auditFailed = "audit_failed"
             case solverFailed = "solver_failed"
+            case solverUnavailable = "solver_unavailable"
         }
 
         private let base: Base
@@ -26,6 +27,8 @@ public struct DisclosureError: Error, Sendable, Hashable, CustomStringConvertibl
         public static let auditFailed = Code(.auditFailed)
         /// The linear-programming solver did not reach an optimum.
         public static let solverFailed = Code(.solverFailed)
+        /// The solver library (GLPK) is not installed, so no suppression pattern can be audited and nothing is released.
+        public static let solverUnavailable = Code(.solverUnavailable)
 
         /// The snake_case name of the code.
         public var description: String { base.rawValue }
@@ -52,4 +55,6 @@ public struct DisclosureError: Error, Sendable, Hashable, CustomStringConvertibl
     public static func auditFailed(_ message: String) -> DisclosureError { DisclosureError(.auditFailed, message) }
     /// An ``Code/solverFailed`` error.
     public static func solverFailed(_ message: String) -> DisclosureError { DisclosureError(.solverFailed, message) }
+    /// A ``Code/solverUnavailable`` error.
+    public static func solverUnavailable(_ message: String) -> DisclosureError { DisclosureError(.solverUnavailable, message) }
 }

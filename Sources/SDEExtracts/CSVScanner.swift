@@ -45,6 +45,7 @@ final class CSVScanner {
     private var atEOF = false
     private var started = false
     private var nextLine = 1
+    private var bytesFromInput = 0
     private let maxRecordBytes: Int
     /// Unescaped quoted fields of the current record (as large as `buffer`, which bounds a record).
     private var data: UnsafeMutableRawBufferPointer
@@ -99,6 +100,9 @@ final class CSVScanner {
         }
     }
 
+    /// Bytes of the input consumed so far (read and scanned past), for progress.
+    var bytesConsumed: Int { bytesFromInput - (end - start) }
+
     /// Moves unread bytes to the front, grows the buffer if one record fills it, and reads more.
     private func refill() throws(ExtractError) {
         guard let input else {
@@ -123,6 +127,7 @@ final class CSVScanner {
         let n = try input.readBytes(into: buffer.baseAddress! + end, count: buffer.count - end)
         if n == 0 { atEOF = true }
         end += n
+        bytesFromInput += n
     }
 
     /// Doubles the room for fields.

@@ -31,6 +31,9 @@ public final class ExtractReader {
     /// Data records quarantined so far.
     public private(set) var rowsQuarantined = 0
 
+    /// Bytes of the file read so far (the header included), for progress.
+    public var bytesRead: Int { scanner.bytesConsumed }
+
     private let scanner: CSVScanner
     private let validator: RowValidator
     /// The local authority of a social care extract.

@@ -1,4 +1,4 @@
-import SDECommon
+public import SDECommon
 
 #if canImport(Glibc)
     import Glibc
@@ -62,8 +62,10 @@ public enum SyntheticExtracts {
     ///   - seed: any value; the same seed gives the same bytes.
     ///   - badRowRate: share of rows to break, 0 to 1, cycling through ``Break`` kinds.
     ///   - localAuthorities: the councils to write files for (people are spread over them roughly by population).
+    ///   - progress: told of every 10,000 people written.
     public static func write(
-        persons: Int, seed: UInt64, to directory: String, badRowRate: Double = 0, localAuthorities: [LocalAuthority]
+        persons: Int, seed: UInt64, to directory: String, badRowRate: Double = 0, localAuthorities: [LocalAuthority],
+        progress: ProgressReporter? = nil
     ) throws(ExtractError) -> Summary {
         guard (0...100_000_000).contains(persons) else { throw .badArgument("persons must be between 0 and 100,000,000") }
         guard (0...1).contains(badRowRate) else { throw .badArgument("bad row rate must be between 0 and 1") }
@@ -78,6 +80,7 @@ public enum SyntheticExtracts {
         for index in 0..<persons {
             model.make(index, into: &person)
             try writer.write(person)
+            if (index + 1) % 10_000 == 0 || index + 1 == persons { progress?.advance(by: (index % 10_000) + 1) }
         }
         try writer.finish()
         var broken: [Break: Int] = [:]

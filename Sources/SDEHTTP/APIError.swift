@@ -18,13 +18,19 @@ public struct APIError: HTTPResponseError, Sendable {
     public let auditSequence: Int64?
     /// Seconds after which a refused client may try again (`Retry-After`), for `too_many_requests`.
     public let retryAfter: Int?
+    /// The methods the path accepts (`Allow`), for `method_not_allowed`.
+    public let allow: [HTTPRequest.Method]?
 
-    public init(_ status: HTTPResponse.Status, _ code: String, _ message: String, auditSequence: Int64? = nil, retryAfter: Int? = nil) {
+    public init(
+        _ status: HTTPResponse.Status, _ code: String, _ message: String, auditSequence: Int64? = nil, retryAfter: Int? = nil,
+        allow: [HTTPRequest.Method]? = nil
+    ) {
         self.status = status
         self.code = code
         self.message = message
         self.auditSequence = auditSequence
         self.retryAfter = retryAfter
+        self.allow = allow
     }
 
     public func response(from request: Request, context: some RequestContext) throws -> Response {
@@ -33,6 +39,7 @@ public struct APIError: HTTPResponseError, Sendable {
         if let auditSequence { headers[.sdeAuditSequence] = String(auditSequence) }
         if status == .unauthorized { headers[.wwwAuthenticate] = "Bearer" }
         if let retryAfter { headers[.retryAfter] = String(retryAfter) }
+        if let allow { headers[.allow] = allow.map(\.rawValue).joined(separator: ", ") }
         let body = JSONValue.object(["error": .object(["code": .string(code), "message": .string(message)])]).canonicalBytes
         return Response(status: status, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(bytes: body)))
     }

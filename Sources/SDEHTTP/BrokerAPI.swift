@@ -29,7 +29,7 @@ public struct BrokerAPI: Sendable {
     public func router() -> Router<BrokerContext> {
         let router = Router(context: BrokerContext.self)
         router.add(middleware: RequestMetricsMiddleware(metrics: metrics))
-        router.add(middleware: ErrorMiddleware(logger: logger))
+        router.add(middleware: ErrorMiddleware(logger: logger, routes: routes.map { ($0.method, $0.path) }))
         let v1 = router.group("v1").add(middleware: TokenAuthenticator(tokens: broker.tokens, metrics: metrics))
         for route in routes {
             if route.authenticated {

@@ -33,6 +33,8 @@ public enum APIRequestLimits {
     public static let maxBodyBytes = 16 * 1024
     /// The most audit events one `GET /v1/audit` returns.
     public static let maxAuditEvents = 10_000
+    /// The largest release version a request may name (`openapi.yaml` says the same).
+    public static let maxReleaseVersion = Int(Int32.max)
 }
 
 extension BrokerContext {

@@ -38,8 +38,9 @@ extension BrokerAPI {
                 let caller = try context.requireCaller()
                 var version: Int?
                 if let text = request.uri.queryParameters["version"] {
-                    guard let number = Int(String(text)), number >= 1 else {
-                        throw APIError(.unprocessableContent, "parameter_invalid", "version must be a whole number from 1.")
+                    guard let number = Int(String(text)), (1...APIRequestLimits.maxReleaseVersion).contains(number) else {
+                        throw APIError(
+                            .unprocessableContent, "parameter_invalid", "version must be a whole number from 1 to \(APIRequestLimits.maxReleaseVersion).")
                     }
                     version = number
                 }

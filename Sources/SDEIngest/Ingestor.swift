@@ -3,7 +3,7 @@ import Foundation
 import Logging
 import NIOCore
 import PostgresNIO
-import SDECommon
+public import SDECommon
 public import SDEExtracts
 
 /// Loads raw extracts into `linked`: every row validated and pseudonymised on the way in, or quarantined with a reason.
@@ -64,15 +64,19 @@ public struct Ingestor: Sendable {
         self.batchSize = batchSize
     }
 
-    /// Ingests every extract in `directory`.
-    public func ingest(directory: String, db: DatabaseSession) async throws -> Report {
+    /// Ingests every extract in `directory`, telling `progress` of every batch of rows read (and of the share of the
+    /// files' bytes read).
+    public func ingest(directory: String, db: DatabaseSession, progress: ProgressReporter? = nil) async throws -> Report {
         let paths = try extractFiles(in: directory)
+        let sizes = paths.map { (try? FileManager.default.attributesOfItem(atPath: $0)[.size] as? Int) ?? 0 }
+        let bytes = ByteProgress(total: sizes.reduce(0, +), reporter: progress)
         try await checkKeys(db)
         var report = Report()
         report.recordKeysBackfilled = try await RecordKeyBackfill(recordKeys: recordKeys).run(db)
         let quarantine = try QuarantineFile(path: quarantinePath)
-        for path in paths {
-            report.files.append(try await ingestFile(path, db: db, quarantine: quarantine))
+        for (path, size) in zip(paths, sizes) {
+            report.files.append(try await ingestFile(path, db: db, quarantine: quarantine, progress: bytes))
+            bytes.fileDone(size: size)
         }
         report.quarantinePath = try quarantine.finish()
         if report.files.contains(where: { !$0.alreadyIngested }) || report.recordKeysBackfilled > 0 {
@@ -132,7 +136,7 @@ public struct Ingestor: Sendable {
         }
     }
 
-    private func ingestFile(_ path: String, db: DatabaseSession, quarantine: QuarantineFile) async throws -> FileReport {
+    private func ingestFile(_ path: String, db: DatabaseSession, quarantine: QuarantineFile, progress: ByteProgress) async throws -> FileReport {
         let name = (path as NSString).lastPathComponent
         var report = FileReport(file: name)
         let digest: String
@@ -147,7 +151,8 @@ public struct Ingestor: Sendable {
         try await db.transaction("ingest of \(name)") {
             try await db.execute(unsafeSQL: target.createSQL, "create staging for \(name)")
             let batchSize = self.batchSize
-            let counts = try await Self.copy(reader, into: target, db: db, batchSize: batchSize, recordKeys: self.recordKeys, quarantine: pending)
+            let counts = try await Self.copy(
+                reader, into: target, db: db, batchSize: batchSize, recordKeys: self.recordKeys, quarantine: pending, progress: progress)
             report.rowsRead = counts.read
             try await db.execute(unsafeSQL: target.personSQL, "load persons of \(name)")
             let duplicates = try await db.query(PostgresQuery(unsafeSQL: target.mergeSQL), "load \(name)")
@@ -174,7 +179,7 @@ public struct Ingestor: Sendable {
     /// Streams the file's valid rows into the staging table with COPY; invalid rows go to quarantine.
     private static func copy(
         _ reader: ExtractReader, into target: StagingTable, db: DatabaseSession, batchSize: Int, recordKeys: RecordKeys,
-        quarantine: QuarantineFile.Pending
+        quarantine: QuarantineFile.Pending, progress: ByteProgress
     ) async throws -> (read: Int, quarantined: Int) {
         var read = 0
         var quarantined = 0
@@ -192,6 +197,7 @@ public struct Ingestor: Sendable {
                         try quarantine.write(file: row.fileName, line: row.lineNumber, reason: row.reason, raw: row.rawLine)
                     }
                     read += batch.rowsRead
+                    progress.rows(batch.rowsRead, fileBytesRead: reader.bytesRead)
                     quarantined += batch.quarantined.count
                     if !buffer.isEmpty { try await writer.write(ByteBuffer(bytes: buffer)) }
                 }
@@ -199,4 +205,24 @@ public struct Ingestor: Sendable {
         }
         return (read, quarantined)
     }
+}
+
+/// An ingest's progress: rows counted, and the share done by the bytes of the files read so far.
+private final class ByteProgress {
+    private let total: Int
+    private let reporter: ProgressReporter?
+    private var finishedFiles = 0
+
+    init(total: Int, reporter: ProgressReporter?) {
+        self.total = total
+        self.reporter = reporter
+    }
+
+    /// `count` more rows, `fileBytesRead` into the current file.
+    func rows(_ count: Int, fileBytesRead: Int) {
+        reporter?.advance(by: count, fraction: total > 0 ? Double(finishedFiles + fileBytesRead) / Double(total) : nil)
+    }
+
+    /// The current file, of `size` bytes, is done (or was skipped).
+    func fileDone(size: Int) { finishedFiles += size }
 }

@@ -1,6 +1,7 @@
 import Foundation
 public import Logging
 import SDEAudit
+public import SDECommon
 public import SDEExtracts
 import SDEPolicy
 public import SDEIngest
@@ -11,8 +12,10 @@ extension BrokerConfiguration {
     /// Verifies both audit stores (database and mirror), judged by the configured ``auditPublicKey`` (which must also be
     /// the key pinned in the database), else by the pinned key, else (a trail never opened since keys were pinned) by
     /// the public key in the state folder; and checks that the trail extends each checkpoint in `checkpointFiles`
-    /// (a witness's `checkpoint`, a release's `SDE-Audit-Checkpoint`).
-    public func verifyAuditTrail(against checkpointFiles: [String] = [], logger: Logger) async throws -> AuditVerification {
+    /// (a witness's `checkpoint`, a release's `SDE-Audit-Checkpoint`). `progress` is told of every event read.
+    public func verifyAuditTrail(
+        against checkpointFiles: [String] = [], progress: ProgressReporter? = nil, logger: Logger
+    ) async throws -> AuditVerification {
         try await DatabaseSession.with(database, logger: logger) { db in
             let pinned = try await AuditTrail.pinnedKey(db)
             var problems: [String] = []
@@ -39,7 +42,7 @@ extension BrokerConfiguration {
             var result = try await AuditVerification.run(
                 db, mirror: AuditMirror(directory: auditDirectory), trustedKeys: [trusted.key], witnessed: witnessed,
                 policy: try auditCheckpointPolicy(),
-                now: AuditTrail.now())
+                now: AuditTrail.now(), progress: progress)
             result.trustedKey = trusted
             result.problems = problems
             return result
@@ -56,10 +59,11 @@ extension BrokerConfiguration {
 
     /// Loads a directory of extracts for an operator: `operate(ingest)` through the gate, then validate, pseudonymise
     /// and load (quarantining bad rows to `quarantine`, default `<state-dir>/quarantine/ingest-<time>.csv`), and record
-    /// `data.ingested` with the counts. A refusal or failure is audited and thrown as ``ServiceError``.
+    /// `data.ingested` with the counts. A refusal or failure is audited and thrown as ``ServiceError``. `progress` is
+    /// told of every batch of rows read.
     public func ingest(
         _ caller: Caller, directory: String, keys: (pseudonymisation: PseudonymisationKey, perturbation: PerturbationKey), quarantine: String?,
-        broker: Broker, logger: Logger
+        broker: Broker, progress: ProgressReporter? = nil, logger: Logger
     ) async throws -> Ingestor.Report {
         let access = try await broker.gate.authorize(caller, .operate(.ingest), AuditSubject(.dataIngested, target: "extracts"))
         let report = try await broker.gate.auditingFailures(of: access) {
@@ -67,7 +71,7 @@ extension BrokerConfiguration {
                 pseudonymiser: Pseudonymiser(key: keys.pseudonymisation), recordKeys: RecordKeys(key: keys.perturbation),
                 localAuthorityCodes: Set(try LocalAuthority.load(from: policy.localAuthoritiesPath).map(\.code)),
                 quarantinePath: try quarantine ?? defaultQuarantinePath())
-            return try await DatabaseSession.with(database, logger: logger) { db in try await ingestor.ingest(directory: directory, db: db) }
+            return try await DatabaseSession.with(database, logger: logger) { db in try await ingestor.ingest(directory: directory, db: db, progress: progress) }
         }
         try await broker.gate.recordAllowed(
             access,

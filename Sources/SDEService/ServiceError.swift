@@ -62,6 +62,7 @@ public struct ServiceError: Error, Sendable, CustomStringConvertible {
             case .denied(let reason): .refused(reason)
             case .unauthenticated: .unauthenticated
             case .auditUnavailable, .databaseUnavailable, .recordKeysIncomplete, .queryFailed: .unavailable
+            case .disclosure(let code) where code == .solverUnavailable: .unavailable
             case .queryTimeout: .timedOut
             case .tooManyCells, .disclosure, .query, .invalidArgument, .alreadyBootstrapped: .unprocessable
             case .releaseNotPublished, .tokenNotFound: .notFound

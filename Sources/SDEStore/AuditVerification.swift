@@ -1,6 +1,7 @@
 import Crypto
 import PostgresNIO
 public import SDEAudit
+public import SDECommon
 
 /// `sde-broker audit verify`: checks both stores of the audit trail and that they agree.
 ///
@@ -28,9 +29,10 @@ public struct AuditVerification: Sendable {
     ///   - witnessed: checkpoints held outside the trail (by a witness, or with a release) that it must extend.
     ///   - policy: the broker's configured gap policy, which holds where no signed checkpoint records one (before the first).
     ///   - now: when given, a tail that waited longer for its checkpoint than the policy allows is a failure.
+    ///   - progress: told of every event read, from either store (the total once the mirror is read).
     public static func run(
         _ db: DatabaseSession, mirror: AuditMirror, trustedKeys: [AuditPublicKey], witnessed: [AuditTreeHead] = [],
-        policy: AuditCheckpointPolicy = .ceiling, now: AuditTimestamp? = nil
+        policy: AuditCheckpointPolicy = .ceiling, now: AuditTimestamp? = nil, progress: ProgressReporter? = nil
     ) async throws -> AuditVerification {
         var databaseVerifier = AuditVerifier(trustedKeys: trustedKeys, witnessed: witnessed, policy: policy, now: now)
         var mirrorVerifier = AuditVerifier(trustedKeys: trustedKeys, witnessed: witnessed, policy: policy, now: now)
@@ -42,7 +44,9 @@ public struct AuditVerification: Sendable {
         try mirror.forEachLine { line, file, number in
             _ = mirrorVerifier.consume(line: line, lineNumber: number)
             mirrorLines.append((SHA256.hash(data: line), file, number))
+            progress?.advance(by: 1)
         }
+        progress?.setTotal(2 * mirrorLines.count)
         let rows = try await db.query("SELECT sequence, hash, line FROM broker.audit_event ORDER BY sequence", "read the audit trail")
         for try await (sequence, hash, line) in rows.decode((Int64, String, String).self) {
             let bytes = Array(line.utf8)
@@ -64,6 +68,7 @@ public struct AuditVerification: Sendable {
                 }
             }
             compared += 1
+            progress?.advance(by: 1)
         }
         if disagreement == nil, compared < mirrorLines.count {
             let place = mirrorLines[compared]

@@ -36,6 +36,36 @@ import Yams
         }
     }
 
+    @Test func aMethodTheDocumentDoesNotDeclareOnAKnownPathIs405WithAllow() async throws {
+        try await API.test { client, fake in
+            let token = try await fake.token(for: "res")
+            for (method, path, allow) in [
+                (HTTPRequest.Method.trace, "/v1/releases", "GET"), (.delete, "/v1/me", "GET"), (.put, "/v1/projects/p1/queries/q1/runs", "POST"),
+                (.head, "/healthz", "GET"), (.options, "/v1/releases/r1", "GET"),
+            ] {
+                let reply = try await client.send(method, path, token: token)
+                #expect(reply.status == .methodNotAllowed, "\(method) \(path)")
+                #expect(reply.errorCode == "method_not_allowed")
+                #expect(reply.headers[.allow] == allow, "\(method) \(path)")
+            }
+            #expect(try await client.send(.get, "/v1/nowhere", token: token).status == .notFound)
+        }
+    }
+
+    @Test func aReleaseVersionIsRefusedExactlyOutsideTheDocumentedRange() async throws {
+        let document = try Self.document()
+        #expect(document.contains("schema: {type: integer, minimum: 1, maximum: \(APIRequestLimits.maxReleaseVersion)}"))
+        try await API.test { client, fake in
+            let token = try await fake.token(for: "reg")
+            for version in ["0", "-1", String(APIRequestLimits.maxReleaseVersion + 1), "1.5"] {
+                #expect(try await client.send(.get, "/v1/releases/r1?version=\(version)", token: token).errorCode == "parameter_invalid", "\(version)")
+            }
+            for version in ["1", String(APIRequestLimits.maxReleaseVersion)] {
+                #expect(try await client.send(.get, "/v1/releases/r1?version=\(version)", token: token).errorCode != "parameter_invalid", "\(version)")
+            }
+        }
+    }
+
     @Test func everyErrorCodeTheAPICanSendIsDocumented() throws {
         let document = try Self.document()
         let (codes, families) = try Self.errorCodes()

@@ -57,26 +57,12 @@ import Testing
             try Data(manifest.utf8).write(to: directory.appendingPathComponent("manifest.json"))
         }
 
-        let (status, output) = try Self.attack(directory)
+        let (status, output) = try await ExternalProgram.run(["python3", Self.attacks.appendingPathComponent("attack.py").path, directory.path])
         // The attacker must at least have read the documents (exit 2 is bad input, not a verdict).
         #expect(status == 0 || status == 1, "attack.py could not run:\n\(output)")
         // The engine before the cell-key method (rounding, rule labels, missing rows, a ledger keyed by vetted query)
         // failed this: the attacker found exact groups of 1 to k-1 persons through mechanisms 1, 3 and 5, and narrow
         // intervals through 4 and 5.
         #expect(status == 0, "the attacker determined fewer than k persons:\n\(output)")
-    }
-
-    /// Runs `python3 Tests/Attacks/attack.py DIR`; returns its exit status and its output.
-    static func attack(_ directory: URL) throws -> (Int32, String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", attacks.appendingPathComponent("attack.py").path, directory.path]
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
-        try process.run()
-        let output = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: output, as: UTF8.self))
     }
 }
