@@ -149,6 +149,7 @@ public struct Ingestor: Sendable {
         let target = StagingTable(kind: reader.kind)
         let pending = try quarantine.startFile()
         try await db.transaction("ingest of \(name)") {
+            try await db.execute(unsafeSQL: Self.fileTransactionSQL, "begin the ingest of \(name)")
             try await db.execute(unsafeSQL: target.createSQL, "create staging for \(name)")
             let batchSize = self.batchSize
             let counts = try await Self.copy(
@@ -175,6 +176,13 @@ public struct Ingestor: Sendable {
         try pending.commit()
         return report
     }
+
+    /// Run first in each file's transaction: one ingest at a time (the merge looks keys up, then inserts without
+    /// `ON CONFLICT`), and a commit that does not wait for its WAL flush. A crash of PostgreSQL can lose only whole files
+    /// (each with its `broker.ingest_file` row, so the next ingest loads them again); the `data.ingested` audit event,
+    /// committed synchronously after the last file, flushes every file's commit before ingest reports anything.
+    static let fileTransactionSQL =
+        "SELECT pg_advisory_xact_lock(hashtext('sde.ingest')), set_config('synchronous_commit', 'off', true)"
 
     /// Streams the file's valid rows into the staging table with COPY; invalid rows go to quarantine.
     private static func copy(

@@ -67,25 +67,26 @@ struct StagingTable {
         """
     }
 
+    /// One pass over the staging table: each key's first row that no earlier file loaded is inserted, and every other
+    /// row comes back with its reason. A plain INSERT (no `ON CONFLICT`): the key was looked up already, and ingest holds
+    /// ``Ingestor/fileTransactionSQL`` so no other ingest inserts a key between the look-up and the insert.
     private static func mergeSQL(staging: String, target: String, key: [String], columns: [String], what: String) -> String {
         let keyList = key.joined(separator: ", ")
-        let join = key.map { "i.\($0) = f.\($0)" }.joined(separator: " AND ")
+        let match = key.map { "t.\($0) = s.\($0)" }.joined(separator: " AND ")
         return """
-            WITH firsts AS (
-                SELECT DISTINCT ON (\(keyList)) * FROM \(staging) ORDER BY \(keyList), line_no
+            WITH ranked AS MATERIALIZED (
+                SELECT s.*, row_number() OVER (PARTITION BY \(keyList) ORDER BY s.line_no) AS copy_no,
+                       EXISTS (SELECT FROM \(target) t WHERE \(match)) AS loaded_before
+                FROM \(staging) s
             ), inserted AS (
                 INSERT INTO \(target) (\(columns.joined(separator: ", ")))
-                SELECT \(columns.joined(separator: ", ")) FROM firsts
-                ON CONFLICT (\(keyList)) DO NOTHING
-                RETURNING \(keyList)
-            ), first_lines AS (
-                SELECT f.line_no, i.\(key[0]) IS NOT NULL AS loaded FROM firsts f LEFT JOIN inserted i ON \(join)
+                SELECT \(columns.joined(separator: ", ")) FROM ranked WHERE copy_no = 1 AND NOT loaded_before
             )
-            SELECT s.line_no, CASE WHEN fl.line_no IS NULL THEN '\(what): repeated in this file'
-                                   ELSE '\(what): already loaded from an earlier file' END
-            FROM \(staging) s LEFT JOIN first_lines fl ON fl.line_no = s.line_no
-            WHERE fl.line_no IS NULL OR NOT fl.loaded
-            ORDER BY s.line_no
+            SELECT line_no, CASE WHEN copy_no > 1 THEN '\(what): repeated in this file'
+                                 ELSE '\(what): already loaded from an earlier file' END
+            FROM ranked
+            WHERE copy_no > 1 OR loaded_before
+            ORDER BY line_no
             """
     }
 }
