@@ -1,0 +1,61 @@
+import HTTPTypes
+public import Hummingbird
+public import Logging
+import Mustache
+public import SDEHTTP
+public import SDEService
+
+/// The web console: server-rendered pages under `/console` for researchers, IG officers and regulators, over the same
+/// services (and so the same gate, tokens and audit trail) as the HTTP API. Users sign in with their API token, which
+/// becomes a server-side session (cookie `sde_console`); every form carries an anti-forgery token; no page has script.
+///
+/// ```swift
+/// let router = BrokerAPI(broker: broker, logger: logger).router()
+/// try await WebConsole(broker: broker, logger: logger).addRoutes(to: router)
+/// ```
+public struct WebConsole: Sendable {
+    let broker: Broker
+    let settings: ConsoleSettings
+    let sessions: SessionStore
+    let pages: Pages
+    let logger: Logger
+
+    /// A console over `broker`'s services, its templates loaded from the target's resources.
+    /// - Throws: ``ConsoleSetupError`` when a template is missing or does not parse.
+    public init(broker: Broker, settings: ConsoleSettings = ConsoleSettings(), logger: Logger) async throws {
+        self.broker = broker
+        self.settings = settings
+        self.sessions = SessionStore(settings: settings)
+        self.pages = try await Pages()
+        self.logger = logger
+    }
+
+    /// Adds the console's routes under `/console` to `router` (the API's), behind the console's security headers.
+    public func addRoutes(to router: Router<BrokerContext>) {
+        router.get("/") { _, _ in Response.seeOther(Paths.home) }
+        let console = router.group("console").add(middleware: SecurityHeaders())
+        console.get("static/console.css") { _, _ in Response(status: .ok, headers: [.contentType: "text/css; charset=utf-8"], body: .init(byteBuffer: .init(string: pages.css))) }
+        addSignInRoutes(to: console)
+        addResearcherRoutes(to: console)
+        addOfficerRoutes(to: console)
+        addRegulatorRoutes(to: console)
+        for method in [HTTPRequest.Method.get, .post] {
+            console.on("**", method: method) { request, _ in
+                pages.error(ConsoleError.notFound.status, ConsoleError.notFound.message, nav: await navigation(request))
+            }
+        }
+    }
+}
+
+/// The console's paths.
+enum Paths {
+    static let home = "/console"
+    static let signIn = "/console/sign-in"
+    static let signOut = "/console/sign-out"
+    static let audit = "/console/audit"
+    static let projects = "/console/projects"
+    static let releases = "/console/releases"
+    static func project(_ id: String) -> String { "/console/projects/\(id)" }
+    static func run(_ project: String, _ query: String) -> String { "/console/projects/\(project)/queries/\(query)/runs" }
+    static func release(_ id: String) -> String { "/console/releases/\(id)" }
+}
