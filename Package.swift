@@ -172,6 +172,7 @@ let package = Package(
             dependencies: [
                 "SDEAudit",
                 "SDECommon",
+                "SDEConsole",
                 "SDEDevCluster",
                 "SDEExtracts",
                 "SDEIngest",

@@ -23,6 +23,7 @@ import Testing
             #expect(home.text.contains(#"<span class="ok">Yes</span>"#))
             #expect(home.text.components(separatedBy: "<h1>").count == 2, "one h1")
             #expect(home.text.contains(##"<a class="skip" href="#main">"##))
+            #expect(try await visitor.get("/console/").text == home.text, "with or without the trailing slash")
         }
     }
 
