@@ -198,7 +198,7 @@ let package = Package(
         .testTarget(
             name: "SDEStoreTests",
             dependencies: [
-                "SDEAudit", "SDECommon", "SDEDevCluster", "SDEDisclosure", "SDEExtracts", "SDEHTTP", "SDEIngest", "SDEPolicy", "SDEPolicyFiles", "SDEQuery", "SDEServer",
+                "SDEAudit", "SDECommon", "SDEConsoleTestSupport", "SDEDevCluster", "SDEDisclosure", "SDEExtracts", "SDEHTTP", "SDEIngest", "SDEPolicy", "SDEPolicyFiles", "SDEQuery", "SDEServer",
                 "SDEService", "SDEStore",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -226,11 +226,22 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         // The HTTP API over fakes (HummingbirdTesting's router framework), and openapi.yaml against the routes and codes served.
+        // Test support: a web-console visitor over HummingbirdTesting (a session cookie and the page's anti-forgery token).
+        .target(
+            name: "SDEConsoleTestSupport",
+            dependencies: [
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ],
+            path: "Tests/SDEConsoleTestSupport",
+            swiftSettings: swiftSettings
+        ),
         // The web console over fakes (HummingbirdTesting): pages, escaping, sessions, CSRF, security headers.
         .testTarget(
             name: "SDEConsoleTests",
             dependencies: [
-                "SDEAudit", "SDECommon", "SDEConsole", "SDEHTTP", "SDEPolicy", "SDEService", "SDEServiceFakes",
+                "SDEAudit", "SDECommon", "SDEConsole", "SDEConsoleTestSupport", "SDEHTTP", "SDEPolicy", "SDEService", "SDEServiceFakes",
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Hummingbird", package: "hummingbird"),

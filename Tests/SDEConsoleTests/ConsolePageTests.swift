@@ -4,6 +4,7 @@ import HummingbirdTesting
 import NIOCore
 import SDEAudit
 import SDEConsole
+import SDEConsoleTestSupport
 import SDEPolicy
 import SDEService
 import SDEServiceFakes

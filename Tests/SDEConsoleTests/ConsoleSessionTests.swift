@@ -4,6 +4,7 @@ import HummingbirdTesting
 import SDEAudit
 import SDECommon
 import SDEConsole
+import SDEConsoleTestSupport
 import SDEService
 import SDEServiceFakes
 import Synchronization

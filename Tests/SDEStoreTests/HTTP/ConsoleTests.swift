@@ -2,6 +2,7 @@ import Foundation
 import HTTPTypes
 import HummingbirdTesting
 import SDEAudit
+import SDEConsoleTestSupport
 import SDEServer
 import SDEService
 import SDEStore
@@ -13,21 +14,20 @@ import Testing
     @Test func aResearcherRunsAQueryInTheConsoleAndARegulatorIsRefusedTheirPageAudited() async throws {
         try await TestBroker.with { broker, app in
             try await app.test(.router) { client in
-                var researcher = ConsoleClient(client)
-                try await researcher.signIn(try await broker.token(for: "r-priya-shah"))
-                let project = try await researcher.send(.get, "/console/projects/P2025-002")
-                #expect(project.status == 200 && project.text.contains(#"<select id="requests-by-la-quarter-from" name="from""#))
-                let table = try await researcher.send(
-                    .post, "/console/projects/P2025-002/queries/requests-by-la-quarter/runs", ["from": "2024Q2", "to": "2024Q3", "la_code": ""])
-                #expect(table.status == 200 && table.text.contains(#"data-status="suppressed"><span aria-hidden="true">[c]</span>"#))
+                var researcher = Visitor(client)
+                #expect(try await researcher.signIn(try await broker.token(for: "r-priya-shah")).status == .seeOther)
+                let project = try await researcher.get("/console/projects/P2025-002")
+                #expect(project.status == .ok && project.text.contains(#"<select id="requests-by-la-quarter-from" name="from""#))
+                let table = try await researcher.post(
+                    "/console/projects/P2025-002/queries/requests-by-la-quarter/runs", ["from": "2024Q2", "to": "2024Q3", "la_code": ""])
+                #expect(table.status == .ok && table.text.contains(#"data-status="suppressed"><span aria-hidden="true">[c]</span>"#))
                 let sequence = try #require(table.text.firstMatch(of: /released under audit event (\d+)/).flatMap { Int64($0.1) })
                 let run = try #require(try await broker.event(sequence))
                 #expect(run.action == .queryRun && run.actor == "r-priya-shah" && run.parameters == ["from": "2024Q2", "to": "2024Q3"])
 
-                var regulator = ConsoleClient(client)
+                var regulator = Visitor(client)
                 try await regulator.signIn(try await broker.token(for: "reg-james-cole"))
-                let refused = try await regulator.send(.get, "/console/projects/P2025-002")
-                #expect(refused.status == 403)
+                #expect(try await regulator.get("/console/projects/P2025-002").status == .forbidden)
                 let denied = try #require(try await broker.event(try await broker.lastAuditSequence()))
                 #expect(denied.action == .projectRead && denied.actor == "reg-james-cole" && denied.outcome == .denied && denied.reason == "wrong_role")
                 #expect(try await broker.audit.verify(broker.db).isIntact)
@@ -102,39 +102,5 @@ enum Browser {
         }
         try output.close()
         return (status, (try? String(contentsOf: log, encoding: .utf8)) ?? "")
-    }
-}
-
-/// A console user over the test client: the session cookie and the last page's anti-forgery token.
-struct ConsoleClient {
-    let client: any TestClientProtocol
-    var cookie: String?
-    var csrf: String?
-
-    init(_ client: any TestClientProtocol) {
-        self.client = client
-    }
-
-    /// Signs in through the form.
-    mutating func signIn(_ token: String) async throws {
-        _ = try await send(.get, "/console/sign-in")
-        let reply = try await send(.post, "/console/sign-in", ["token": token])
-        #expect(reply.status == 303)
-    }
-
-    /// `method path`, a POST with `fields` and the anti-forgery token, keeping the session cookie.
-    mutating func send(_ method: HTTPRequest.Method, _ path: String, _ fields: [String: String] = [:]) async throws -> Reply {
-        var headers: [String: String] = [:]
-        if let cookie { headers["Cookie"] = cookie }
-        var body: Data?
-        if method == .post {
-            headers["Content-Type"] = "application/x-www-form-urlencoded"
-            let all = fields.merging(["csrf": csrf ?? ""]) { field, _ in field }
-            body = Data(all.map { "\($0.key)=\($0.value.addingPercentEncoding(withAllowedCharacters: .alphanumerics)!)" }.joined(separator: "&").utf8)
-        }
-        let reply = try await client.request(method, path, body: body, headers: headers)
-        if let set = reply.headers["set-cookie"], let pair = set.split(separator: ";").first { cookie = pair.hasSuffix("=") ? nil : String(pair) }
-        if let match = reply.text.firstMatch(of: /name="csrf" value="([0-9a-f]+)"/) { csrf = String(match.1) }
-        return reply
     }
 }
