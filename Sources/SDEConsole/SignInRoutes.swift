@@ -25,8 +25,7 @@ extension WebConsole {
             guard let id = request.cookies[sessionCookie]?.value, let session = await sessions.use(id), session.user == nil,
                 let csrf = fields?["csrf"], csrf.constantTimeEquals(session.csrf)
             else {
-                try await broker.tokens.refuseSession(.csrfInvalid)
-                return pages.error(ConsoleError.csrfInvalid.status, ConsoleError.csrfInvalid.message, nav: nil)
+                return await refusingSession(.csrfInvalid) { pages.error(ConsoleError.csrfInvalid.status, ConsoleError.csrfInvalid.message, nav: nil) }
             }
             let signedIn: SignedIn
             do {

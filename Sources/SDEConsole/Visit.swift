@@ -41,8 +41,7 @@ extension WebConsole {
         { request, context in
             guard let id = request.cookies[sessionCookie]?.value else { return .seeOther(Paths.signIn) }
             guard let session = await sessions.use(id) else {
-                try await broker.tokens.refuseSession(.expired)
-                return .seeOther(Paths.signIn + "?expired=1", cookie: clearedCookie)
+                return await refusingSession(.expired) { .seeOther(Paths.signIn + "?expired=1", cookie: clearedCookie) }
             }
             guard let user = session.user else { return .seeOther(Paths.signIn) }
             let caller: Caller
@@ -74,6 +73,21 @@ extension WebConsole {
         }
     }
 
+    /// `response` once the refusal of a request without a usable session is audited; the error page when it cannot be.
+    func refusingSession(_ why: SessionRejection, _ response: () -> Response) async -> Response {
+        do {
+            try await broker.tokens.refuseSession(why)
+            return response()
+        } catch {
+            return auditUnavailable(nav: nil)
+        }
+    }
+
+    /// The page shown when the audit trail cannot record a request: nothing else is shown.
+    func auditUnavailable(nav: Navigation?) -> Response {
+        pages.error(.serviceUnavailable, "The audit trail cannot be written, so nothing can be shown. Try again later.", nav: nav)
+    }
+
     /// The navigation of the request's session, if it is live and signed in (for pages that need no sign-in).
     func navigation(_ request: Request) async -> Navigation? {
         guard let id = request.cookies[sessionCookie]?.value, let session = await sessions.use(id) else { return nil }
@@ -94,7 +108,7 @@ extension WebConsole {
             do {
                 try await broker.gate.recordRefusal(caller, subject, reason: reason, failed: status.code >= 500)
             } catch {
-                return pages.error(.serviceUnavailable, "The audit trail cannot be written, so nothing can be shown. Try again later.", nav: nav)
+                return auditUnavailable(nav: nav)
             }
         }
         return pages.error(status, message, nav: nav)
