@@ -10,30 +10,41 @@ extension WebConsole {
     /// recent events first), `GET /console/audit.csv` (the same search as the API's CSV export) and
     /// `GET /console/projects` (every project and its state today).
     func addOfficerRoutes(to console: RouterGroup<BrokerContext>) {
-        console.get("audit", use: signedIn(.auditRead) { _, _, visit in
-            let fields = visit.fields.given(excluding: [])
-            let search = try AuditSearch { fields[$0] }
-            let (_, output) = try await broker.audit.search(visit.caller, filter: search.filter, limit: min(search.limit, Self.auditPageEvents), format: .json)
-            let events = String(decoding: output, as: UTF8.self).split(separator: "\n").compactMap { line in
-                try? AuditJSONL.decode(String(line.hasSuffix(",") ? line.dropLast() : line))
-            }
-            let query = fields.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value.addingPercentEncoding(withAllowedCharacters: Self.queryValueCharacters) ?? "")" }
-            let view = AuditView(
-                filters: AuditView.filters.map { FilterField(name: $0.name, value: fields[$0.name] ?? "", hint: $0.hint) }, events: events.reversed().map(AuditRow.init),
-                limit: Self.auditPageEvents, csv: Paths.audit + ".csv" + (query.isEmpty ? "" : "?" + query.joined(separator: "&")))
-            return pages.render("audit", title: "Audit trail", nav: visit.nav, view)
-        })
-        console.get("audit.csv", use: signedIn(.auditRead) { _, _, visit in
-            let fields = visit.fields.given(excluding: [])
-            let search = try AuditSearch { fields[$0] }
-            let (event, output) = try await broker.audit.search(visit.caller, filter: search.filter, limit: search.limit, format: .csv)
-            return .download(output, contentType: "text/csv; charset=utf-8", filename: "audit-\(event.sequence).csv")
-        })
-        console.get("projects", use: signedIn(.projectList) { _, _, visit in
-            let overview = try await broker.identity.allProjects(visit.caller)
-            let view = ProjectsView(today: overview.today.description, projects: overview.projects.map { ProjectRow(project: $0.project, closed: $0.closed) })
-            return pages.render("projects", title: "Projects", nav: visit.nav, view)
-        })
+        console.get(
+            "audit",
+            use: signedIn(.auditRead) { _, _, visit in
+                let fields = visit.fields.given(excluding: [])
+                let search = try AuditSearch { fields[$0] }
+                let (_, output) = try await broker.audit.search(
+                    visit.caller, filter: search.filter, limit: min(search.limit, Self.auditPageEvents), format: .json)
+                let events = String(decoding: output, as: UTF8.self).split(separator: "\n").compactMap { line in
+                    try? AuditJSONL.decode(String(line.hasSuffix(",") ? line.dropLast() : line))
+                }
+                let query = fields.sorted { $0.key < $1.key }.map {
+                    "\($0.key)=\($0.value.addingPercentEncoding(withAllowedCharacters: Self.queryValueCharacters) ?? "")"
+                }
+                let view = AuditView(
+                    filters: AuditView.filters.map { FilterField(name: $0.name, value: fields[$0.name] ?? "", hint: $0.hint) },
+                    events: events.reversed().map(AuditRow.init),
+                    limit: Self.auditPageEvents, csv: Paths.audit + ".csv" + (query.isEmpty ? "" : "?" + query.joined(separator: "&")))
+                return pages.render("audit", title: "Audit trail", nav: visit.nav, view)
+            })
+        console.get(
+            "audit.csv",
+            use: signedIn(.auditRead) { _, _, visit in
+                let fields = visit.fields.given(excluding: [])
+                let search = try AuditSearch { fields[$0] }
+                let (event, output) = try await broker.audit.search(visit.caller, filter: search.filter, limit: search.limit, format: .csv)
+                return .download(output, contentType: "text/csv; charset=utf-8", filename: "audit-\(event.sequence).csv")
+            })
+        console.get(
+            "projects",
+            use: signedIn(.projectList) { _, _, visit in
+                let overview = try await broker.identity.allProjects(visit.caller)
+                let view = ProjectsView(
+                    today: overview.today.description, projects: overview.projects.map { ProjectRow(project: $0.project, closed: $0.closed) })
+                return pages.render("projects", title: "Projects", nav: visit.nav, view)
+            })
     }
 
     /// What a query-string value keeps unencoded (RFC 3986's unreserved characters).
@@ -88,7 +99,9 @@ struct AuditRow {
         outcome = event.outcome.rawValue
         denied = event.outcome != .allowed
         reason = event.reason ?? ""
-        cells = event.cells.released + event.cells.suppressedTotal == 0 ? "" : "\(event.cells.released) released, \(event.cells.suppressedTotal) suppressed"
+        cells =
+            event.cells.released + event.cells.suppressedTotal == 0
+            ? "" : "\(event.cells.released) released, \(event.cells.suppressedTotal) suppressed"
     }
 }
 

@@ -12,42 +12,53 @@ extension WebConsole {
     /// `POST /console/projects/{project}/queries/{query}/runs` (the protected table as a page, or as the API's CSV or
     /// JSON bytes to download).
     func addResearcherRoutes(to console: RouterGroup<BrokerContext>) {
-        console.get("", use: signedIn(.identityRead) { _, _, visit in
-            let identity = try await broker.identity.identity(visit.caller)
-            let view = HomeView(
-                organisation: identity.user.organisation, roles: identity.user.roles.sorted().map(\.rawValue).joined(separator: ", "),
-                projects: identity.projects.map { ProjectRow(project: $0.project, closed: $0.decision.denial) },
-                releases: identity.releases.count)
-            return pages.render("home", title: "Your account", nav: visit.nav, view)
-        })
-        console.get("projects/{project}", use: signedIn(.projectRead) { _, context, visit in
-            let (project, policy, _) = try await broker.identity.project(visit.caller, id: try context.parameters.require("project"))
-            let queries = project.queries.compactMap { policy.queries[$0] }.map { query in
-                QueryForm(
-                    id: query.id, title: query.title, description: query.description, action: Paths.run(project.id, query.id),
-                    parameters: query.parameters.map { ParameterField(query: query.id, parameter: $0, domain: policy.domain(of: $0, in: query, window: project.dataWindow)) },
-                    csrf: visit.session.csrf)
-            }
-            return pages.render("project", title: "Project \(project.id)", nav: visit.nav, ProjectView(project: ProjectRow(project: project, closed: nil), queries: queries))
-        })
-        console.post("projects/{project}/queries/{query}/runs", use: signedIn(.queryRun, refusedAs: .queryDenied) { _, context, visit in
-            let project = try context.parameters.require("project"), query = try context.parameters.require("query")
-            let format = visit.fields["format"] ?? "html"
-            guard ["html", "csv", "json"].contains(format) else { throw ConsoleError.badForm }
-            let parameters = visit.fields.given(excluding: ["csrf", "format"])
-            let table = try await broker.queries.run(visit.caller, project: project, query: query, parameters: parameters)
-            let name = "\(table.document.query)-\(table.event.sequence)"
-            switch format {
-            case "csv": return .download(Array(table.document.csv.utf8), contentType: "text/csv; charset=utf-8", filename: name + ".csv")
-            case "json": return .download(table.jsonWithAudit, contentType: "application/json; charset=utf-8", filename: name + ".json")
-            default:
-                let view = RunView(
-                    project: project, query: query, table: try TableView(document: table.jsonWithAudit), sequence: table.event.sequence,
-                    action: Paths.run(project, query), parameters: parameters.sorted { $0.key < $1.key }.map { Field(name: $0.key, value: $0.value) },
-                    csrf: visit.session.csrf)
-                return pages.render("table", title: "\(query) for \(project)", nav: visit.nav, view)
-            }
-        })
+        console.get(
+            "",
+            use: signedIn(.identityRead) { _, _, visit in
+                let identity = try await broker.identity.identity(visit.caller)
+                let view = HomeView(
+                    organisation: identity.user.organisation, roles: identity.user.roles.sorted().map(\.rawValue).joined(separator: ", "),
+                    projects: identity.projects.map { ProjectRow(project: $0.project, closed: $0.decision.denial) },
+                    releases: identity.releases.count)
+                return pages.render("home", title: "Your account", nav: visit.nav, view)
+            })
+        console.get(
+            "projects/{project}",
+            use: signedIn(.projectRead) { _, context, visit in
+                let (project, policy, _) = try await broker.identity.project(visit.caller, id: try context.parameters.require("project"))
+                let queries = project.queries.compactMap { policy.queries[$0] }.map { query in
+                    QueryForm(
+                        id: query.id, title: query.title, description: query.description, action: Paths.run(project.id, query.id),
+                        parameters: query.parameters.map {
+                            ParameterField(query: query.id, parameter: $0, domain: policy.domain(of: $0, in: query, window: project.dataWindow))
+                        },
+                        csrf: visit.session.csrf)
+                }
+                return pages.render(
+                    "project", title: "Project \(project.id)", nav: visit.nav,
+                    ProjectView(project: ProjectRow(project: project, closed: nil), queries: queries))
+            })
+        console.post(
+            "projects/{project}/queries/{query}/runs",
+            use: signedIn(.queryRun, refusedAs: .queryDenied) { _, context, visit in
+                let project = try context.parameters.require("project"), query = try context.parameters.require("query")
+                let format = visit.fields["format"] ?? "html"
+                guard ["html", "csv", "json"].contains(format) else { throw ConsoleError.badForm }
+                let parameters = visit.fields.given(excluding: ["csrf", "format"])
+                let table = try await broker.queries.run(visit.caller, project: project, query: query, parameters: parameters)
+                let name = "\(table.document.query)-\(table.event.sequence)"
+                switch format {
+                case "csv": return .download(Array(table.document.csv.utf8), contentType: "text/csv; charset=utf-8", filename: name + ".csv")
+                case "json": return .download(table.jsonWithAudit, contentType: "application/json; charset=utf-8", filename: name + ".json")
+                default:
+                    let view = RunView(
+                        project: project, query: query, table: try TableView(document: table.jsonWithAudit), sequence: table.event.sequence,
+                        action: Paths.run(project, query),
+                        parameters: parameters.sorted { $0.key < $1.key }.map { Field(name: $0.key, value: $0.value) },
+                        csrf: visit.session.csrf)
+                    return pages.render("table", title: "\(query) for \(project)", nav: visit.nav, view)
+                }
+            })
     }
 }
 

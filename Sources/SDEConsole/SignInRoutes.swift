@@ -25,7 +25,9 @@ extension WebConsole {
             guard let id = request.cookies[sessionCookie]?.value, let session = await sessions.use(id), session.user == nil,
                 let csrf = fields?["csrf"], csrf.constantTimeEquals(session.csrf)
             else {
-                return await refusingSession(.csrfInvalid) { pages.error(ConsoleError.csrfInvalid.status, ConsoleError.csrfInvalid.message, nav: nil) }
+                return await refusingSession(.csrfInvalid) {
+                    pages.error(ConsoleError.csrfInvalid.status, ConsoleError.csrfInvalid.message, nav: nil)
+                }
             }
             let signedIn: SignedIn
             do {
@@ -35,17 +37,21 @@ extension WebConsole {
                 signedIn = SignedIn(token: token, caller: caller, name: identity.user.name, roles: identity.user.roles)
             } catch {
                 let refusal = APIError(error)
-                let message = refusal.status == .unauthorized ? "That token was not accepted: check that you pasted all of it, and that it has not expired or been revoked." : refusal.message
+                let message =
+                    refusal.status == .unauthorized
+                    ? "That token was not accepted: check that you pasted all of it, and that it has not expired or been revoked." : refusal.message
                 return signInPage(session, expired: false, problem: message, status: refusal.status)
             }
             await sessions.remove(session.id)
             return .seeOther(Paths.home, cookie: cookie(await sessions.create(for: signedIn)))
         }
-        console.post("sign-out", use: signedIn(.sessionEnd) { _, _, visit in
-            await sessions.remove(visit.session.id)
-            try await broker.tokens.endSession(visit.caller)
-            return .seeOther(Paths.signIn, cookie: clearedCookie)
-        })
+        console.post(
+            "sign-out",
+            use: signedIn(.sessionEnd) { _, _, visit in
+                await sessions.remove(visit.session.id)
+                try await broker.tokens.endSession(visit.caller)
+                return .seeOther(Paths.signIn, cookie: clearedCookie)
+            })
     }
 
     private func signInPage(_ session: ConsoleSession, expired: Bool, problem: String? = nil, status: HTTPResponse.Status = .ok) -> Response {

@@ -52,8 +52,9 @@ struct TableView {
             disclosure["method"] as? String == "cell_key"
             ? "cell-key perturbation of at most ±\((disclosure["max_noise"] as? NSNumber)?.intValue ?? 0)"
             : "rounding to base \((disclosure["rounding_base"] as? NSNumber)?.intValue ?? 0)"
+        let threshold = (disclosure["threshold"] as? NSNumber)?.intValue ?? 0
         self.disclosure =
-            "Profile \(disclosure["profile"] as? String ?? "unknown"): threshold \((disclosure["threshold"] as? NSNumber)?.intValue ?? 0), \(method). "
+            "Profile \(disclosure["profile"] as? String ?? "unknown"): threshold \(threshold), \(method). "
             + "Cells: \(count("released")) released, \(count("perturbed")) perturbed, \(count("rounded")) rounded, \(count("suppressed")) suppressed."
     }
 

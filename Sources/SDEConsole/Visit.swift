@@ -8,19 +8,19 @@ import SDEService
 /// anti-forgery token checked: the caller the services are called as, the form or query string, and the navigation.
 struct Visit: Sendable {
     let session: ConsoleSession
+    let user: SignedIn
     let caller: Caller
     let fields: FormFields
 
-    var nav: Navigation { Navigation(session) ?? Navigation(name: caller.user, researcher: false, officer: false, regulator: false, csrf: session.csrf) }
+    var nav: Navigation { Navigation(user, csrf: session.csrf) }
 }
 
 extension Navigation {
-    /// The navigation of a signed-in session (`nil` before sign-in).
-    init?(_ session: ConsoleSession) {
-        guard let user = session.user else { return nil }
+    /// The navigation of `user`, whose forms carry `csrf`.
+    init(_ user: SignedIn, csrf: String) {
         self.init(
             name: user.name, researcher: user.roles.contains(.researcher), officer: user.roles.contains(.igOfficer),
-            regulator: user.roles.contains(.regulator), csrf: session.csrf)
+            regulator: user.roles.contains(.regulator), csrf: csrf)
     }
 }
 
@@ -35,7 +35,9 @@ extension WebConsole {
     /// token service audits it). A POST without the session's anti-forgery token is refused 403. Any refusal the
     /// services did not audit (a bad form, a missing anti-forgery token) is recorded under `action` (or `refusedAs`)
     /// before the error page is sent, as the API does: every request of a signed-in user is one audit event.
-    func signedIn(_ action: AuditAction, refusedAs: AuditAction? = nil, _ body: @escaping @Sendable (Request, BrokerContext, Visit) async throws -> Response)
+    func signedIn(
+        _ action: AuditAction, refusedAs: AuditAction? = nil, _ body: @escaping @Sendable (Request, BrokerContext, Visit) async throws -> Response
+    )
         -> Handler
     {
         { request, context in
@@ -58,13 +60,13 @@ extension WebConsole {
             let subject = AuditSubject(
                 action, refusedAs: refusedAs, project: context.parameters.get("project"),
                 target: context.parameters.get("query") ?? context.parameters.get("release"))
-            var visit = Visit(session: session, caller: caller, fields: FormFields(values: [:]))
+            var visit = Visit(session: session, user: user, caller: caller, fields: FormFields(values: [:]))
             do {
                 if request.method == .post {
-                    visit = Visit(session: session, caller: caller, fields: try await FormFields(request, context: context))
+                    visit = Visit(session: session, user: user, caller: caller, fields: try await FormFields(request, context: context))
                     guard let csrf = visit.fields["csrf"], csrf.constantTimeEquals(session.csrf) else { throw ConsoleError.csrfInvalid }
                 } else {
-                    visit = Visit(session: session, caller: caller, fields: try FormFields(query: request))
+                    visit = Visit(session: session, user: user, caller: caller, fields: try FormFields(query: request))
                 }
                 return try await body(request, context, visit)
             } catch {
@@ -90,8 +92,8 @@ extension WebConsole {
 
     /// The navigation of the request's session, if it is live and signed in (for pages that need no sign-in).
     func navigation(_ request: Request) async -> Navigation? {
-        guard let id = request.cookies[sessionCookie]?.value, let session = await sessions.use(id) else { return nil }
-        return Navigation(session)
+        guard let id = request.cookies[sessionCookie]?.value, let session = await sessions.use(id), let user = session.user else { return nil }
+        return Navigation(user, csrf: session.csrf)
     }
 
     /// The error page for `error`, after recording it under `subject` when nothing has yet.

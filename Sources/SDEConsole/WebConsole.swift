@@ -32,17 +32,31 @@ public struct WebConsole: Sendable {
 
     /// Adds the console's routes under `/console` to `router` (the API's), behind the console's security headers.
     public func addRoutes(to router: Router<BrokerContext>) {
+        router.add(middleware: NotFoundPage(console: self))
         router.get("/") { _, _ in Response.seeOther(Paths.home) }
         let console = router.group("console").add(middleware: SecurityHeaders())
-        console.get("static/console.css") { _, _ in Response(status: .ok, headers: [.contentType: "text/css; charset=utf-8"], body: .init(byteBuffer: .init(string: pages.css))) }
+        console.get("static/console.css") { _, _ in
+            Response(status: .ok, headers: [.contentType: "text/css; charset=utf-8"], body: .init(byteBuffer: .init(string: pages.css)))
+        }
         addSignInRoutes(to: console)
         addResearcherRoutes(to: console)
         addOfficerRoutes(to: console)
         addRegulatorRoutes(to: console)
-        for method in [HTTPRequest.Method.get, .post] {
-            console.on("**", method: method) { request, _ in
-                pages.error(ConsoleError.notFound.status, ConsoleError.notFound.message, nav: await navigation(request))
-            }
+    }
+}
+
+/// The console's own 404 page for any path under `/console` that no route serves (or not with that method): the same
+/// page whatever was asked, so nothing of the request is repeated; it needs no session and records nothing.
+struct NotFoundPage: RouterMiddleware {
+    typealias Context = BrokerContext
+    let console: WebConsole
+
+    func handle(_ request: Request, context: BrokerContext, next: (Request, BrokerContext) async throws -> Response) async throws -> Response {
+        do {
+            return try await next(request, context)
+        } catch let error as any HTTPResponseError where error.status == .notFound && Paths.isConsole(request.uri.path) {
+            let page = console.pages.error(ConsoleError.notFound.status, ConsoleError.notFound.message, nav: await console.navigation(request))
+            return SecurityHeaders.apply(to: page)
         }
     }
 }
@@ -58,4 +72,6 @@ enum Paths {
     static func project(_ id: String) -> String { "/console/projects/\(id)" }
     static func run(_ project: String, _ query: String) -> String { "/console/projects/\(project)/queries/\(query)/runs" }
     static func release(_ id: String) -> String { "/console/releases/\(id)" }
+    /// Whether `path` is the console's.
+    static func isConsole(_ path: String) -> Bool { path == home || path.hasPrefix(home + "/") }
 }

@@ -29,7 +29,8 @@ public struct AuditSearch: Sendable {
         var limit = 1000
         if let text = value("limit") {
             guard let parsed = Int(text), (1...APIRequestLimits.maxAuditEvents).contains(parsed) else {
-                throw APIError(.unprocessableContent, "parameter_invalid", "limit must be a whole number from 1 to \(APIRequestLimits.maxAuditEvents).")
+                throw APIError(
+                    .unprocessableContent, "parameter_invalid", "limit must be a whole number from 1 to \(APIRequestLimits.maxAuditEvents).")
             }
             limit = parsed
         }

@@ -51,10 +51,12 @@ import Testing
             var visitor = Visitor(client)
             try await visitor.signIn(try await fake.token(for: "res"))
             _ = try await visitor.get("/console/projects/p1")
-            let page = try await visitor.post("/console/projects/p1/queries/q1/runs", Self.window.merging(["reason": "", "format": "html"]) { a, _ in a })
+            let page = try await visitor.post(
+                "/console/projects/p1/queries/q1/runs", Self.window.merging(["reason": "", "format": "html"]) { a, _ in a })
             #expect(page.status == .ok)
             let text = page.text
-            let marked = #"<td class="num suppressed" data-status="suppressed"><span aria-hidden="true">[c]</span><span class="visually-hidden">suppressed</span></td>"#
+            let marked =
+                #"<td class="num suppressed" data-status="suppressed"><span aria-hidden="true">[c]</span><span class="visually-hidden">suppressed</span></td>"#
             #expect(text.contains(marked))
             #expect(!text.contains(#"<td class="num" data-status="suppressed">"#))
             #expect(text.firstMatch(of: /<td[^>]*><\/td>/) == nil, "no blank cell")
@@ -80,11 +82,14 @@ import Testing
             let body = try JSONSerialization.data(withJSONObject: ["parameters": Self.window])
             var headers = HTTPFields()
             headers[.authorization] = "Bearer " + token
-            let api = try await client.execute(uri: "/v1/projects/p1/queries/q1/runs?format=csv", method: .post, headers: headers, body: ByteBuffer(bytes: body))
+            let api = try await client.execute(
+                uri: "/v1/projects/p1/queries/q1/runs?format=csv", method: .post, headers: headers, body: ByteBuffer(bytes: body))
             #expect(api.status == .ok && csv.body == api.body, "the same CSV bytes")
-            let apiJSON = try await client.execute(uri: "/v1/projects/p1/queries/q1/runs", method: .post, headers: headers, body: ByteBuffer(bytes: body))
+            let apiJSON = try await client.execute(
+                uri: "/v1/projects/p1/queries/q1/runs", method: .post, headers: headers, body: ByteBuffer(bytes: body))
             let withoutAudit = { (text: String) in text.replacing(#/^\{"audit":\{[^}]*\},/#, with: "") }
-            #expect(json.text.hasPrefix(#"{"audit":{"#) && withoutAudit(json.text) == withoutAudit(apiJSON.text), "the same JSON but for its audit event")
+            #expect(
+                json.text.hasPrefix(#"{"audit":{"#) && withoutAudit(json.text) == withoutAudit(apiJSON.text), "the same JSON but for its audit event")
         }
     }
 
@@ -142,7 +147,9 @@ import Testing
             #expect(list.text.contains(#"<a href="/console/releases/r1">r1</a>"#) && list.text.contains(latest.sha256))
             let page = try await visitor.get("/console/releases/r1")
             #expect(page.status == .ok && page.text.contains(latest.sha256))
-            #expect(page.text.contains(#"<strong aria-current="page">Version 2</strong>"#) && page.text.contains(#"<a href="/console/releases/r1?version=1">Version 1</a>"#))
+            #expect(
+                page.text.contains(#"<strong aria-current="page">Version 2</strong>"#)
+                    && page.text.contains(#"<a href="/console/releases/r1?version=1">Version 1</a>"#))
             #expect(page.text.contains(#"<svg role="img" aria-labelledby="chart-title chart-desc""#) && page.text.contains(#"<rect x="220""#))
             #expect(page.text.contains("<title id=\"chart-title\">persons by la_code in 2024Q4</title>"))
             let first = try await visitor.get("/console/releases/r1?version=1")
@@ -163,8 +170,11 @@ import Testing
                 #expect(reply.status == .notFound && reply.headers[.contentType] == "text/html; charset=utf-8", "\(path)")
                 #expect(reply.text.contains("There is no such page.") && !reply.text.contains("script%") && !reply.text.contains("<script"))
             }
+            let post = try await visitor.post("/console/audit", ["x": "y"])
+            #expect(post.status == .notFound && post.text.contains("There is no such page."), "a method the page does not take")
             try await visitor.signIn(try await fake.token(for: "res"))
             #expect(try await visitor.get("/console/nothing").text.contains("Signed in as"), "a signed-in user keeps the navigation")
+            #expect(try await visitor.get("/v1/nothing").headers[.contentType] == "application/json; charset=utf-8", "the API keeps its own")
         }
     }
 
@@ -173,7 +183,10 @@ import Testing
             var visitor = Visitor(client)
             var replies = [try await visitor.get("/console/sign-in"), try await visitor.get("/console/nothing"), try await visitor.get("/console")]
             try await visitor.signIn(try await fake.token(for: "res"))
-            replies += [try await visitor.get("/console"), try await visitor.get("/console/static/console.css"), try await visitor.post("/console/sign-out", csrf: false)]
+            replies += [
+                try await visitor.get("/console"), try await visitor.get("/console/static/console.css"),
+                try await visitor.post("/console/sign-out", csrf: false),
+            ]
             for reply in replies {
                 #expect(
                     reply.headers[HTTPField.Name("Content-Security-Policy")!]

@@ -29,7 +29,8 @@ import Testing
                 try await regulator.signIn(try await broker.token(for: "reg-james-cole"))
                 #expect(try await regulator.get("/console/projects/P2025-002").status == .forbidden)
                 let denied = try #require(try await broker.event(try await broker.lastAuditSequence()))
-                #expect(denied.action == .projectRead && denied.actor == "reg-james-cole" && denied.outcome == .denied && denied.reason == "wrong_role")
+                #expect(
+                    denied.action == .projectRead && denied.actor == "reg-james-cole" && denied.outcome == .denied && denied.reason == "wrong_role")
                 #expect(try await broker.audit.verify(broker.db).isIntact)
             }
         }
@@ -48,7 +49,8 @@ import Testing
                 try await cli.publisher.publish(caller("op-dan-wright"), release: release)
             }
             let tokens = [
-                "SDE_RESEARCHER_TOKEN": try await broker.token(for: "r-priya-shah"), "SDE_REGULATOR_TOKEN": try await broker.token(for: "reg-james-cole"),
+                "SDE_RESEARCHER_TOKEN": try await broker.token(for: "r-priya-shah"),
+                "SDE_REGULATOR_TOKEN": try await broker.token(for: "reg-james-cole"),
                 "SDE_OFFICER_TOKEN": try await broker.token(for: "ig-helen-moore"), "SDE_RELEASE": release,
             ]
             try await app.test(.live) { client in
@@ -67,7 +69,8 @@ enum Browser {
 
     /// Whether the browser, its driver and Selenium are installed.
     static let installed: Bool = {
-        guard FileManager.default.isExecutableFile(atPath: "/usr/bin/chromium"), FileManager.default.isExecutableFile(atPath: "/usr/bin/chromedriver") else {
+        guard FileManager.default.isExecutableFile(atPath: "/usr/bin/chromium"), FileManager.default.isExecutableFile(atPath: "/usr/bin/chromedriver")
+        else {
             return false
         }
         let process = Process()
