@@ -1,4 +1,5 @@
 import Hummingbird
+import Logging
 import SDEAudit
 import SDEHTTP
 import SDEPolicy
@@ -104,6 +105,9 @@ extension WebConsole {
         } else {
             let mapped = APIError(error)
             if mapped.status == .unauthorized { return .seeOther(Paths.signIn + "?expired=1", cookie: clearedCookie) }
+            if mapped.code == "internal_error" {
+                logger.debug("console request failed", metadata: ["sde.console.error": "\(String(reflecting: type(of: error)))"])
+            }
             (status, message, reason, audited) = (mapped.status, mapped.message, mapped.code, mapped.auditSequence != nil)
         }
         if !audited {

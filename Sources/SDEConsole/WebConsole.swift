@@ -18,6 +18,7 @@ public struct WebConsole: Sendable {
     let settings: ConsoleSettings
     let sessions: SessionStore
     let pages: Pages
+    /// The console's logger (the type of an unexpected error only, at debug level; never values or tokens).
     let logger: Logger
 
     /// A console over `broker`'s services, its templates loaded from the target's resources.
@@ -65,10 +66,7 @@ struct NotFoundPage: RouterMiddleware {
 enum Paths {
     static let home = "/console"
     static let signIn = "/console/sign-in"
-    static let signOut = "/console/sign-out"
     static let audit = "/console/audit"
-    static let projects = "/console/projects"
-    static let releases = "/console/releases"
     static func project(_ id: String) -> String { "/console/projects/\(id)" }
     static func run(_ project: String, _ query: String) -> String { "/console/projects/\(project)/queries/\(query)/runs" }
     static func release(_ id: String) -> String { "/console/releases/\(id)" }
