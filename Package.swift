@@ -24,6 +24,7 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.20.0", traits: ["FullFoundation"]),
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.0.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.6.0"),
+        .package(url: "https://github.com/hummingbird-project/swift-mustache.git", from: "2.0.0"),
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.0.0"),
         .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.0"),
     ],
@@ -137,12 +138,26 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // The web console (Hummingbird 2, Mustache templates): server-rendered pages over SDEService, signed in with an
+        // API token exchanged for a server-side session; no JavaScript.
+        .target(
+            name: "SDEConsole",
+            dependencies: [
+                "SDEAudit", "SDECommon", "SDEHTTP", "SDEPolicy", "SDEService",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Mustache", package: "swift-mustache"),
+            ],
+            resources: [.copy("Templates"), .copy("Static")],
+            swiftSettings: swiftSettings
+        ),
         // The application builder: the store, the services and the HTTP API wired as one service group (what `serve`
         // runs and what the HTTP tests build).
         .target(
             name: "SDEServer",
             dependencies: [
-                "SDEAudit", "SDECommon", "SDEExtracts", "SDEHTTP", "SDEIngest", "SDEPolicy", "SDEPolicyFiles", "SDEService", "SDEStore",
+                "SDEAudit", "SDECommon", "SDEConsole", "SDEExtracts", "SDEHTTP", "SDEIngest", "SDEPolicy", "SDEPolicyFiles", "SDEService", "SDEStore",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -156,6 +171,7 @@ let package = Package(
             dependencies: [
                 "SDEAudit",
                 "SDECommon",
+                "SDEConsole",
                 "SDEDevCluster",
                 "SDEExtracts",
                 "SDEIngest",
@@ -181,7 +197,7 @@ let package = Package(
         .testTarget(
             name: "SDEStoreTests",
             dependencies: [
-                "SDEAudit", "SDECommon", "SDEDevCluster", "SDEDisclosure", "SDEExtracts", "SDEHTTP", "SDEIngest", "SDEPolicy", "SDEPolicyFiles", "SDEQuery", "SDEServer",
+                "SDEAudit", "SDECommon", "SDEConsoleTestSupport", "SDEDevCluster", "SDEDisclosure", "SDEExtracts", "SDEHTTP", "SDEIngest", "SDEPolicy", "SDEPolicyFiles", "SDEQuery", "SDEServer",
                 "SDEService", "SDEStore",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -209,6 +225,30 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         // The HTTP API over fakes (HummingbirdTesting's router framework), and openapi.yaml against the routes and codes served.
+        // Test support: a web-console visitor over HummingbirdTesting (a session cookie and the page's anti-forgery token).
+        .target(
+            name: "SDEConsoleTestSupport",
+            dependencies: [
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ],
+            path: "Tests/SDEConsoleTestSupport",
+            swiftSettings: swiftSettings
+        ),
+        // The web console over fakes (HummingbirdTesting): pages, escaping, sessions, CSRF, security headers.
+        .testTarget(
+            name: "SDEConsoleTests",
+            dependencies: [
+                "SDEAudit", "SDECommon", "SDEConsole", "SDEConsoleTestSupport", "SDEHTTP", "SDEPolicy", "SDEService", "SDEServiceFakes",
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "SDEHTTPTests",
             dependencies: [

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Hummingbird
+import SDEConsole
 import SDEServer
 import SDEService
 
@@ -7,7 +8,7 @@ import SDEService
 struct ServeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "serve",
-        abstract: "Serve the HTTP API (researchers, IG officers, regulators); SIGHUP reloads the policies, SIGTERM stops gracefully.")
+        abstract: "Serve the HTTP API and the web console under /console (researchers, IG officers, regulators); SIGHUP reloads the policies, SIGTERM stops gracefully.")
 
     @Option(help: "Address to listen on (loopback by default).") var host = "127.0.0.1"
     @Option(help: "Port to listen on.") var port = 8080
@@ -15,6 +16,8 @@ struct ServeCommand: AsyncParsableCommand {
     var statisticsCacheCells = 200_000
     @Option(help: "Failed authentications one client address may have per minute; beyond them its failures get 429, audited once a burst.")
     var authFailuresPerMinute = 20
+    @Flag(help: "Mark the web console's session cookie Secure: set it when TLS terminates in front of serve.")
+    var secureCookies = false
     @OptionGroup var options: BrokerOptions
 
     func validate() throws {
@@ -28,6 +31,7 @@ struct ServeCommand: AsyncParsableCommand {
         configuration.port = port
         configuration.statisticsCacheCells = statisticsCacheCells
         configuration.authenticationLimits = .init(failures: authFailuresPerMinute, window: .seconds(60))
+        configuration.console.secureCookies = secureCookies
         try await buildApplication(configuration, logger: .cli).runService()
     }
 }

@@ -49,7 +49,7 @@ extension APIError {
     /// The one mapping from any error to the API's: an ``APIError`` as it is; a service outcome by its kind (a policy
     /// refusal keeps its reason as the code, except a missing role, which is `forbidden`); Hummingbird's own errors
     /// (no route, wrong method, body over the limit) by their status; anything else `internal_error`.
-    init(_ error: any Error) {
+    public init(_ error: any Error) {
         switch error {
         case let error as APIError:
             self = error

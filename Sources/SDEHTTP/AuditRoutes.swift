@@ -14,32 +14,8 @@ extension BrokerAPI {
                 let format = try ResponseFormat(request)
                 let caller = try context.requireCaller()
                 let query = request.uri.queryParameters
-                func text(_ name: String) -> String? { query[Substring(name)].map(String.init) }
-                func time(_ name: String) throws -> AuditTimestamp? {
-                    guard let value = text(name) else { return nil }
-                    guard let time = AuditTimestamp(parsing: value) else {
-                        throw APIError(.unprocessableContent, "parameter_invalid", "\(name) must be an RFC 3339 time or a date (YYYY-MM-DD).")
-                    }
-                    return time
-                }
-                var outcome: AuditOutcome?
-                if let value = text("outcome") {
-                    guard let parsed = AuditOutcome(rawValue: value) else {
-                        throw APIError(.unprocessableContent, "parameter_invalid", "outcome must be one of allowed, denied, error.")
-                    }
-                    outcome = parsed
-                }
-                var limit = 1000
-                if let value = text("limit") {
-                    guard let parsed = Int(value), (1...APIRequestLimits.maxAuditEvents).contains(parsed) else {
-                        throw APIError(.unprocessableContent, "parameter_invalid", "limit must be a whole number from 1 to \(APIRequestLimits.maxAuditEvents).")
-                    }
-                    limit = parsed
-                }
-                let filter = AuditFilter(
-                    project: text("project"), actor: text("actor"), action: text("action").map(AuditAction.init(rawValue:)), outcome: outcome,
-                    since: try time("since"), until: try time("until"))
-                let (event, output) = try await broker.audit.search(caller, filter: filter, limit: limit, format: format == .csv ? .csv : .json)
+                let search = try AuditSearch { query[Substring($0)].map(String.init) }
+                let (event, output) = try await broker.audit.search(caller, filter: search.filter, limit: search.limit, format: format == .csv ? .csv : .json)
                 return Response.bytes(output, contentType: format.contentType, audit: event)
             }
         ]

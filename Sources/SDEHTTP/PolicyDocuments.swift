@@ -33,45 +33,26 @@ enum PolicyDocuments {
             "id": .string(query.id), "title": .string(query.title), "description": .string(query.description),
             "dataset": .string(query.dataset), "approval": .string(query.approvalStatus.description),
             "dimensions": .array(query.dimensions.map { .string($0) }), "measures": .array(measures),
-            "parameters": .array(query.parameters.map { parameter($0, dataset: dataset, reference: policy.reference, window: window) }),
+            "parameters": .array(query.parameters.map { parameter($0, of: query, policy: policy, window: window) }),
         ])
     }
 
-    private static func parameter(_ parameter: QueryParameter, dataset: Dataset?, reference: ReferenceCodes, window: QuarterRange) -> JSONValue {
+    private static func parameter(_ parameter: QueryParameter, of query: VettedQuery, policy: PolicySet, window: QuarterRange) -> JSONValue {
         var schema: [String: JSONValue] = [
             "name": .string(parameter.name), "description": .string(parameter.description), "required": .bool(parameter.required),
         ]
-        switch parameter.kind {
-        case .quarter(let bound):
-            let coverage = dataset.flatMap { window.intersection($0.coverage) } ?? window
+        switch policy.domain(of: parameter, in: query, window: window) {
+        case .quarters(let coverage):
             schema["type"] = .string("quarter")
-            schema["bound"] = .string(bound.rawValue)
+            if case .quarter(let bound) = parameter.kind { schema["bound"] = .string(bound.rawValue) }
             schema["pattern"] = .string("^[0-9]{4}Q[1-4]$")
             schema["minimum"] = .string(coverage.from.description)
             schema["maximum"] = .string(coverage.to.description)
-        case .enumeration(let dimension, let allowed):
+        case .values(let values):
             schema["type"] = .string("enum")
-            schema["dimension"] = .string(dimension)
-            let values: [String]
-            if let allowed {
-                values = allowed
-            } else {
-                switch dataset?.dimension(named: dimension)?.values {
-                case .listed(let listed): values = listed
-                case .reference(.localAuthorities): values = reference.regionOfLocalAuthority.keys.sorted()
-                case .reference(.regions): values = reference.regions.sorted()
-                case .quarters, nil: values = []
-                }
-            }
+            if case .enumeration(let dimension, _) = parameter.kind { schema["dimension"] = .string(dimension) }
             schema["values"] = .array(values.map { .string($0) })
         }
         return .object(schema)
-    }
-}
-
-extension QuarterRange {
-    /// The quarters in both ranges, or `nil` when they do not overlap.
-    func intersection(_ other: QuarterRange) -> QuarterRange? {
-        QuarterRange(from: max(from, other.from), to: min(to, other.to))
     }
 }

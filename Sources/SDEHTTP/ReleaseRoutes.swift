@@ -1,4 +1,4 @@
-import Foundation
+public import Foundation
 import HTTPTypes
 import Hummingbird
 import SDEAudit
@@ -58,7 +58,7 @@ extension BrokerAPI {
     }
 
     /// An instant as the audit trail writes it (RFC 3339, milliseconds, UTC).
-    static func timestamp(_ date: Date) -> String {
+    public static func timestamp(_ date: Date) -> String {
         AuditTimestamp(millisecondsSinceEpoch: Int64((date.timeIntervalSince1970 * 1000).rounded(.down)))?.description ?? ""
     }
 }

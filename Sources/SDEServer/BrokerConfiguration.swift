@@ -1,6 +1,7 @@
 public import Logging
 public import SDEAudit
 public import SDECommon
+public import SDEConsole
 public import SDEPolicy
 public import SDEService
 public import SDEStore
@@ -50,6 +51,8 @@ public struct BrokerConfiguration: Sendable {
     /// `SDE_AUDIT_PUBLIC_KEY`): the trail signs only with the key it names, and `audit verify` and `audit witness`
     /// judge the trail by it. `nil`: the key pinned in the database at the first start.
     public var auditPublicKey: AuditPublicKey?
+    /// The web console's sessions (lifetimes, `Secure` cookies behind TLS).
+    public var console = ConsoleSettings()
     /// Today's date, for decisions and token expiry.
     public var today: @Sendable () -> CivilDate = CivilDate.utcToday
 

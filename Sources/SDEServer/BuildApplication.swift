@@ -1,6 +1,7 @@
 public import Hummingbird
 public import Logging
 public import SDEHTTP
+import SDEConsole
 import SDEPolicy
 import SDEService
 import SDEStore
@@ -42,9 +43,10 @@ public func buildApplication(
     let broker = Broker(
         gate: gate, store: store, releases: store, tokens: store, auditArchive: store, cache: cache,
         authenticationLimiter: AuthenticationLimiter(limits: configuration.authenticationLimits))
-    let api = BrokerAPI(broker: broker, metrics: metrics, logger: logger)
+    let router = BrokerAPI(broker: broker, metrics: metrics, logger: logger).router()
+    try await WebConsole(broker: broker, settings: configuration.console, logger: logger).addRoutes(to: router)
     var app = Application(
-        router: api.router(),
+        router: router,
         configuration: ApplicationConfiguration(address: .hostname(configuration.host, port: configuration.port), serverName: "sde-broker"),
         services: [pool, AuditTrailService(trail: trail), PolicyReloader(activation: activation, logger: logger)],
         onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? configuration.port) },

@@ -56,6 +56,17 @@ public struct TokenService: Sendable {
         return try await authenticate(token: String(header.dropFirst(7)), client: client)
     }
 
+    /// Records the refusal of a request that presented a web-console session the broker no longer holds (expired,
+    /// signed out, or never issued): `auth.failed`, actor `anonymous`, reason `session_<why>`.
+    public func refuseSession(_ why: SessionRejection) async throws {
+        try await gate.recordUnauthorized(actor: AuditEventDraft.anonymousActor, AuditSubject(.authFailed), outcome: .denied, reason: "session_\(why.rawValue)")
+    }
+
+    /// Records that `caller` signed out of a web-console session (`session.end`).
+    public func endSession(_ caller: Caller) async throws {
+        try await gate.recordAllowed(try await gate.authorize(caller, .readIdentity, AuditSubject(.sessionEnd)))
+    }
+
     /// The refusal of a failed authentication, audited: as `unauthenticated`, or, for a client over its limit,
     /// `too_many_requests` (audited once per burst).
     private func reject(_ rejection: TokenRejection, _ message: String, client: String?) async throws -> ServiceError {
@@ -182,4 +193,9 @@ public struct TokenService: Sendable {
 extension AuditAction {
     /// An operator listed the API tokens.
     public static let tokenList: AuditAction = "token.list"
+}
+
+extension AuditAction {
+    /// A user signed out of the web console.
+    public static let sessionEnd: AuditAction = "session.end"
 }

@@ -61,6 +61,14 @@ public enum TokenRejection: String, Sendable, Hashable {
     case revoked
 }
 
+/// Why a web-console request without a usable session was refused (audit reason `session_<rawValue>`).
+public enum SessionRejection: String, Sendable, Hashable {
+    /// The session's idle or absolute lifetime ran out, or it was signed out.
+    case expired
+    /// A sign-in form came back without the anti-forgery token it was served with.
+    case csrfInvalid = "csrf_invalid"
+}
+
 /// The result of checking a bearer token.
 public enum TokenCheck: Sendable, Hashable {
     /// The token is genuine, unexpired and unrevoked.
