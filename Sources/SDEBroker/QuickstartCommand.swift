@@ -190,6 +190,7 @@ struct QuickstartCommand: AsyncParsableCommand {
                  -d '{"parameters": {"from": "2023Q2", "to": "2024Q1"}}' \\
                  \(base)/v1/projects/P2025-002/queries/requests-by-la-quarter/runs
                or: swift run sde-broker query run --server \(base) --project P2025-002 --query requests-by-la-quarter --param from=2023Q2
+               or in a browser: \(base)/console (sign in with the token above)
             """)
     }
 
