@@ -5,6 +5,7 @@ import SDEAudit
 import SDEDevCluster
 import SDEStore
 import ServiceLifecycle
+import Synchronization
 import Testing
 
 #if canImport(Glibc)
@@ -98,9 +99,25 @@ import Testing
                 let (leased, signal) = AsyncStream.makeStream(of: Void.self)
                 for _ in 0..<20 {
                     group.addTask {
-                        try await connections.withDatabase { db in
-                            signal.yield()
-                            try await db.execute("SELECT pg_sleep(3)")
+                        // On a loaded machine the pool can take longer than the 1 s idle lease timeout to open its
+                        // first connections: a holder that got none asks again. Any other failure ends the stream,
+                        // so that the wait below fails the test instead of hanging the run (it once waited forever
+                        // for a twentieth holder whose lease had timed out).
+                        let gotOne = Mutex(false), deadline = ContinuousClock.now + .seconds(30)
+                        while true {
+                            do {
+                                try await connections.withDatabase { db in
+                                    gotOne.withLock { $0 = true }
+                                    signal.yield()
+                                    try await db.execute("SELECT pg_sleep(3)")
+                                }
+                                return
+                            } catch {
+                                guard !gotOne.withLock({ $0 }), ContinuousClock.now < deadline else {
+                                    signal.finish()
+                                    throw error
+                                }
+                            }
                         }
                     }
                 }
@@ -109,6 +126,7 @@ import Testing
                     holders += 1
                     if holders == 20 { break }
                 }
+                try #require(holders == 20, "every holder has its connection")
                 let start = ContinuousClock.now
                 try await connections.withDatabase { db in try await db.execute("SELECT 1") }
                 #expect(ContinuousClock.now - start > .seconds(1), "it did wait past the idle timeout")
